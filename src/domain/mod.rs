@@ -1,0 +1,10 @@
+//! Programme rules: pure, no I/O (STYLE.md habit 1). Every amount is `Money`, every identifier a newtype.
+pub mod attainment;
+pub mod candidate;
+pub mod catalogue;
+pub mod ids;
+pub mod money;
+pub mod statement;
+
+pub use ids::{DomainId, Finess, IdError, Matricule, ObjectiveCode};
+pub use money::{Money, MoneyError, Percent};
