@@ -2,7 +2,11 @@
 //! care-ledger: event-sourced financial statement and payment ledger for the CaRE programme.
 //!
 //! Modules, one per concern: `domain` (programme rules, pure), `store` (the append-only event store on
-//! SQLite and PostgreSQL), `payroll` (payroll recap import), `clock` (time is passed in, never read).
+//! SQLite and PostgreSQL), `payroll` (payroll recap import), `clock` (time is passed in, never read),
+//! `actor` (who acts).
+pub mod actor;
 pub mod clock;
+pub mod config;
 pub mod domain;
 pub mod payroll;
+pub mod store;
