@@ -5,8 +5,11 @@
 //! SQLite and PostgreSQL), `payroll` (payroll recap import), `clock` (time is passed in, never read),
 //! `actor` (who acts).
 pub mod actor;
+pub mod bench;
+pub mod cli;
 pub mod clock;
 pub mod config;
+pub mod demo;
 pub mod domain;
 pub mod payroll;
 pub mod store;

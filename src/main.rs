@@ -1,1 +1,23 @@
-fn main() {}
+//! Thin binary over the library: parse the command line, set up logs, run.
+
+use clap::Parser;
+use std::process::ExitCode;
+
+#[tokio::main]
+async fn main() -> ExitCode {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_env("CARE_LEDGER_LOG")
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn")),
+        )
+        .with_writer(std::io::stderr)
+        .init();
+    let cli = care_ledger::cli::Cli::parse();
+    match care_ledger::cli::run(cli).await {
+        Ok(code) => code,
+        Err(err) => {
+            eprintln!("erreur : {err:#}");
+            ExitCode::FAILURE
+        }
+    }
+}

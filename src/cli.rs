@@ -1,0 +1,320 @@
+//! The command line: every operation, each taking `--as ROLE:ID` where it appends (SPEC.md §1).
+
+use crate::actor::Actor;
+use crate::clock::{end_of_paris_day, Clock, SystemClock};
+use crate::config::Config;
+use crate::store::checkpoint::Checkpoint;
+use crate::store::verify::verify;
+use crate::store::{EventStore, ReadBound};
+use anyhow::{anyhow, bail, Context};
+use chrono::{DateTime, NaiveDate, Utc};
+use clap::{Parser, Subcommand};
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::sync::Arc;
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "care-ledger",
+    version,
+    about = "Registre des états financiers et paiements CaRE"
+)]
+pub struct Cli {
+    /// Database: a SQLite file (default care-ledger.db), sqlite://… or postgres://…
+    #[arg(long, global = true)]
+    pub database: Option<String>,
+    /// Configuration file (default: care-ledger.toml when present).
+    #[arg(long, global = true)]
+    pub config: Option<PathBuf>,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Recompute every hash chain; with --checkpoint also detect truncation and recomputed history.
+    Verify {
+        #[arg(long)]
+        checkpoint: Option<PathBuf>,
+    },
+    /// Print the head hashes signed with the configured key (CARE_LEDGER_CHECKPOINT_KEY).
+    Checkpoint {
+        /// Write to this file instead of standard output.
+        #[arg(short, long)]
+        output: Option<PathBuf>,
+    },
+    /// Print one stream's events as JSON lines.
+    Events {
+        stream: String,
+        /// A date (end of that day in Paris) or an RFC 3339 instant.
+        #[arg(long)]
+        as_of: Option<String>,
+        #[arg(long)]
+        up_to_version: Option<i64>,
+    },
+    /// The main job: a fresh SQLite ledger with the fixtures, at a pinned date.
+    Demo {
+        /// Folder for the database and the reports.
+        #[arg(long, default_value = "reports")]
+        out: PathBuf,
+    },
+    /// Benchmarks that print their figures.
+    Bench {
+        #[command(subcommand)]
+        what: BenchCommand,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum BenchCommand {
+    /// Append and replay throughput against the raw driver, on SQLite and (with --postgres) PostgreSQL.
+    Store {
+        #[arg(long, default_value_t = 100_000)]
+        append_events: u64,
+        #[arg(long, default_value_t = 100)]
+        batch: u64,
+        #[arg(long, default_value_t = 1_000_000)]
+        replay_events: u64,
+        /// An administrative PostgreSQL URL (a scratch database is created under it and dropped).
+        #[arg(long, env = "TEST_DATABASE_URL")]
+        postgres: Option<String>,
+    },
+}
+
+/// Parses `--as-of`: a calendar date is the end of that day in Paris (SPEC.md §0).
+pub fn parse_as_of(text: &str) -> anyhow::Result<DateTime<Utc>> {
+    if let Ok(date) = NaiveDate::parse_from_str(text.trim(), "%Y-%m-%d") {
+        return Ok(end_of_paris_day(date));
+    }
+    DateTime::parse_from_rfc3339(text.trim())
+        .map(|d| d.with_timezone(&Utc))
+        .map_err(|_| {
+            anyhow!("--as-of \"{text}\": attendu une date AAAA-MM-JJ ou un instant RFC 3339")
+        })
+}
+
+pub fn parse_actor(text: &str) -> anyhow::Result<Actor> {
+    Actor::parse(text).map_err(|e| anyhow!("--as {text}: {e}"))
+}
+
+async fn open_store(config: &Config) -> anyhow::Result<EventStore> {
+    EventStore::open(&config.database_url, Arc::new(SystemClock))
+        .await
+        .with_context(|| {
+            format!(
+                "cannot open the ledger {}",
+                crate::store::redact(&config.database_url)
+            )
+        })
+}
+
+fn checkpoint_key(config: &Config) -> anyhow::Result<Vec<u8>> {
+    let key = config
+        .checkpoint_key
+        .as_ref()
+        .ok_or_else(|| anyhow!("no checkpoint key: set CARE_LEDGER_CHECKPOINT_KEY or checkpoint_key in the configuration file"))?;
+    Ok(key.expose().as_bytes().to_vec())
+}
+
+pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
+    let mut config = Config::load(cli.config.as_deref())?;
+    if let Some(url) = &cli.database {
+        config.database_url = url.clone();
+    }
+    match cli.command {
+        Command::Verify { checkpoint } => {
+            let store = open_store(&config).await?;
+            let checkpoint = match checkpoint {
+                Some(path) => {
+                    let text = std::fs::read_to_string(&path)
+                        .with_context(|| format!("cannot read {}", path.display()))?;
+                    Some(Checkpoint::parse_and_check(
+                        &text,
+                        &checkpoint_key(&config)?,
+                    )?)
+                }
+                None => None,
+            };
+            let report = verify(&store, checkpoint.as_ref()).await?;
+            println!("{}", serde_json::to_string_pretty(&report)?);
+            match &report.problem {
+                None => {
+                    eprintln!(
+                        "OK: {} events in {} streams, head {} {}",
+                        report.events_checked,
+                        report.streams,
+                        report.head_position,
+                        report.head_hash
+                    );
+                    Ok(ExitCode::SUCCESS)
+                }
+                Some(problem) => {
+                    eprintln!(
+                        "ALTERED: {:?} at position {}{}: {}",
+                        problem.kind,
+                        problem.position,
+                        problem
+                            .stream_id
+                            .as_ref()
+                            .map(|s| format!(
+                                " (stream {s} v{})",
+                                problem.stream_version.unwrap_or(0)
+                            ))
+                            .unwrap_or_default(),
+                        problem.detail
+                    );
+                    Ok(ExitCode::from(2))
+                }
+            }
+        }
+        Command::Checkpoint { output } => {
+            let store = open_store(&config).await?;
+            let checkpoint = Checkpoint::take(&store, &checkpoint_key(&config)?).await?;
+            match output {
+                Some(path) => {
+                    write_new_file(&path, checkpoint.to_json().as_bytes())?;
+                    eprintln!(
+                        "checkpoint at position {} written to {}",
+                        checkpoint.global_position,
+                        path.display()
+                    );
+                }
+                None => println!("{}", checkpoint.to_json()),
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Events {
+            stream,
+            as_of,
+            up_to_version,
+        } => {
+            let store = open_store(&config).await?;
+            let bound = ReadBound {
+                up_to_version,
+                as_of: as_of.as_deref().map(parse_as_of).transpose()?,
+            };
+            for event in store.read_stream(&stream, bound).await? {
+                let mut value = serde_json::to_value(&event)?;
+                value["payload"] = event.payload_json()?;
+                value["recorded_at"] = serde_json::Value::String(event.recorded_at().to_rfc3339());
+                println!("{}", serde_json::to_string(&value)?);
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Demo { out } => {
+            crate::demo::run(&out).await?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Bench { what } => match what {
+            BenchCommand::Store {
+                append_events,
+                batch,
+                replay_events,
+                postgres,
+            } => {
+                bench_store_cli(append_events, batch, replay_events, postgres).await?;
+                Ok(ExitCode::SUCCESS)
+            }
+        },
+    }
+}
+
+/// Writes a file atomically: a temporary file beside it, then a rename (nothing half written).
+pub fn write_new_file(path: &std::path::Path, bytes: &[u8]) -> anyhow::Result<()> {
+    let dir = path
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(std::path::Path::new("."));
+    std::fs::create_dir_all(dir)?;
+    let mut tmp = tempfile::NamedTempFile::new_in(dir)?;
+    std::io::Write::write_all(&mut tmp, bytes)?;
+    tmp.persist(path)
+        .map_err(|e| anyhow!("cannot write {}: {}", path.display(), e.error))?;
+    Ok(())
+}
+
+async fn bench_store_cli(
+    append_events: u64,
+    batch: u64,
+    replay_events: u64,
+    postgres: Option<String>,
+) -> anyhow::Result<()> {
+    if batch == 0 || append_events == 0 {
+        bail!("--batch and --append-events must be positive");
+    }
+    let dir = tempfile::tempdir()?;
+    let mut n = 0;
+    let clock: Arc<dyn Clock> = Arc::new(SystemClock);
+    let figures = crate::bench::bench_store(
+        "sqlite",
+        || {
+            n += 1;
+            let url = dir
+                .path()
+                .join(format!("bench-{n}.db"))
+                .to_string_lossy()
+                .to_string();
+            let clock = clock.clone();
+            async move { Ok(EventStore::open(&url, clock).await?) }
+        },
+        append_events,
+        batch,
+        replay_events,
+    )
+    .await?;
+    figures.print();
+    match postgres {
+        None => println!("postgres  skipped: no --postgres URL and TEST_DATABASE_URL unset"),
+        Some(admin) => {
+            let mut created = Vec::new();
+            let result = crate::bench::bench_store(
+                "postgres",
+                || {
+                    let db = format!("cl_bench_{}", uuid::Uuid::new_v4().simple());
+                    created.push(db.clone());
+                    let admin = admin.clone();
+                    let clock = clock.clone();
+                    async move {
+                        pg_admin(&admin, &format!("CREATE DATABASE {db}")).await?;
+                        Ok(EventStore::open(&replace_db(&admin, &db), clock).await?)
+                    }
+                },
+                append_events,
+                batch,
+                replay_events,
+            )
+            .await;
+            for db in &created {
+                pg_admin(
+                    &admin,
+                    &format!("DROP DATABASE IF EXISTS {db} WITH (FORCE)"),
+                )
+                .await
+                .ok();
+            }
+            result?.print();
+        }
+    }
+    Ok(())
+}
+
+fn replace_db(admin_url: &str, db: &str) -> String {
+    let (base, query) = admin_url.split_once('?').unwrap_or((admin_url, ""));
+    let slash = base.rfind('/').unwrap_or(base.len());
+    let mut url = format!("{}/{}", &base[..slash], db);
+    if !query.is_empty() {
+        url.push('?');
+        url.push_str(query);
+    }
+    url
+}
+
+async fn pg_admin(admin_url: &str, sql: &str) -> Result<(), crate::bench::BenchError> {
+    use sqlx::Connection;
+    let mut conn = sqlx::PgConnection::connect(admin_url).await?;
+    sqlx::raw_sql(sqlx::AssertSqlSafe(sql.to_string()))
+        .execute(&mut conn)
+        .await?;
+    conn.close().await?;
+    Ok(())
+}
