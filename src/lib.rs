@@ -5,6 +5,7 @@
 //! SQLite and PostgreSQL), `payroll` (payroll recap import), `clock` (time is passed in, never read),
 //! `actor` (who acts).
 pub mod actor;
+pub mod app;
 pub mod bench;
 pub mod cli;
 pub mod clock;

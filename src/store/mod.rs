@@ -496,6 +496,28 @@ impl EventStore {
         })
     }
 
+    /// The events of one stream after `after_version` (catching a cached state up).
+    pub async fn read_stream_after(
+        &self,
+        stream_id: &str,
+        after_version: i64,
+    ) -> Result<Vec<RecordedEvent>, StoreError> {
+        on_pool!(&self.backend, pool => {
+            let rows = sqlx::query(select_sql(
+                "WHERE stream_id = $1 AND stream_version > $2 ORDER BY stream_version",
+            ))
+            .bind(stream_id)
+            .bind(after_version)
+            .fetch_all(pool)
+            .await?;
+            let mut events = Vec::with_capacity(rows.len());
+            for row in &rows {
+                events.push(recorded_event_from_row!(row));
+            }
+            Ok(events)
+        })
+    }
+
     /// One page of the global order: events after `after_position`, at most `limit`.
     pub async fn read_all_page(
         &self,
@@ -723,7 +745,7 @@ fn validate_append(
 }
 
 /// Fingerprint of a request for its idempotency key: stream, actor, events and comment.
-fn request_fingerprint(
+fn request_fingerprint_of(
     stream_id: &str,
     payloads: &[String],
     events: &[NewEvent],
@@ -760,6 +782,50 @@ impl WriteTx {
         events: &[NewEvent],
         metadata: &EventMetadata,
     ) -> Result<AppendResult, StoreError> {
+        self.append_with_fingerprint(stream_id, expected, events, metadata, None)
+            .await
+    }
+
+    /// The result recorded for an idempotency key and the fingerprint of the request that used it.
+    pub async fn find_idempotency_key(
+        &mut self,
+        key: &str,
+    ) -> Result<Option<(AppendResult, String)>, StoreError> {
+        on_tx!(&mut self.inner, conn => {
+            let row = sqlx::query(
+                "SELECT stream_id, request_hash, first_position, last_position, first_version, \
+                 last_version FROM idempotency_keys WHERE idempotency_key = $1",
+            )
+            .bind(key)
+            .fetch_optional(&mut *conn)
+            .await?;
+            match row {
+                None => Ok(None),
+                Some(row) => Ok(Some((
+                    AppendResult {
+                        stream_id: row.try_get(0)?,
+                        first_position: row.try_get(2)?,
+                        last_position: row.try_get(3)?,
+                        first_version: row.try_get(4)?,
+                        last_version: row.try_get(5)?,
+                        replayed: true,
+                    },
+                    row.try_get(1)?,
+                ))),
+            }
+        })
+    }
+
+    /// As [`WriteTx::append`], with the idempotency fingerprint given by the caller: a command handler
+    /// fingerprints the *command*, whose events depend on the state at the time it was first decided.
+    pub async fn append_with_fingerprint(
+        &mut self,
+        stream_id: &str,
+        expected: ExpectedVersion,
+        events: &[NewEvent],
+        metadata: &EventMetadata,
+        request_fingerprint: Option<String>,
+    ) -> Result<AppendResult, StoreError> {
         validate_append(stream_id, events, metadata)?;
         let mut payloads = Vec::with_capacity(events.len());
         for event in events {
@@ -775,10 +841,10 @@ impl WriteTx {
             }
             payloads.push(payload);
         }
-        let fingerprint = metadata
-            .idempotency_key
-            .as_ref()
-            .map(|_| request_fingerprint(stream_id, &payloads, events, metadata));
+        let fingerprint = metadata.idempotency_key.as_ref().map(|_| {
+            request_fingerprint
+                .unwrap_or_else(|| request_fingerprint_of(stream_id, &payloads, events, metadata))
+        });
         let now_us = self.clock.now().timestamp_micros();
         let role = metadata.role.as_str();
 
@@ -941,6 +1007,28 @@ impl WriteTx {
             .fetch_one(&mut *conn)
             .await?;
             Ok(row.try_get::<i64, _>(0)?)
+        })
+    }
+
+    /// The events of one stream after `after_version`, inside this transaction.
+    pub async fn read_stream_after(
+        &mut self,
+        stream_id: &str,
+        after_version: i64,
+    ) -> Result<Vec<RecordedEvent>, StoreError> {
+        on_tx!(&mut self.inner, conn => {
+            let rows = sqlx::query(select_sql(
+                "WHERE stream_id = $1 AND stream_version > $2 ORDER BY stream_version",
+            ))
+            .bind(stream_id)
+            .bind(after_version)
+            .fetch_all(&mut *conn)
+            .await?;
+            let mut events = Vec::with_capacity(rows.len());
+            for row in &rows {
+                events.push(recorded_event_from_row!(row));
+            }
+            Ok(events)
         })
     }
 
