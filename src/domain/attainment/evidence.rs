@@ -250,6 +250,12 @@ pub enum EvidenceError {
     UnknownDirectory(String),
     #[error("audit d'exposition \"{0}\" sans périmètre")]
     EmptyPerimeter(String),
+    #[error("trop d'éléments de preuve ({what} : {count}, au plus {max})")]
+    TooMany {
+        what: &'static str,
+        count: usize,
+        max: usize,
+    },
     #[error("questionnaire oSIS de {finess} : {pct} % hors de 0 à 100")]
     OsisPercentOutOfRange { finess: Finess, pct: Decimal },
 }
@@ -259,9 +265,25 @@ pub enum EvidenceError {
 pub const MAX_EVIDENCE_ITEMS: usize = 10_000;
 
 impl Evidence {
-    /// Checks what a command must refuse: scores outside 0..=5, an end before the launch, duplicate or
+    /// Checks what a command must refuse: more than [`MAX_EVIDENCE_ITEMS`] of a kind, scores outside 0..=5, an end before the launch, duplicate or
     /// unknown directories, an exposure audit without perimeter, an oSIS percentage outside 0..=100.
     pub fn validate(&self) -> Result<(), EvidenceError> {
+        let sizes = [
+            ("annuaires", self.directories.len()),
+            ("audits ADS", self.ads_audits.len()),
+            ("audits d'exposition", self.exposure_audits.len()),
+            ("exercices de crise", self.crisis_exercises.len()),
+            ("questionnaires oSIS", self.osis.len()),
+        ];
+        for (what, count) in sizes {
+            if count > MAX_EVIDENCE_ITEMS {
+                return Err(EvidenceError::TooMany {
+                    what,
+                    count,
+                    max: MAX_EVIDENCE_ITEMS,
+                });
+            }
+        }
         let mut ids: Vec<&str> = Vec::with_capacity(self.directories.len());
         for d in &self.directories {
             if ids.contains(&d.id.as_str()) {

@@ -54,7 +54,7 @@ pub(crate) fn point_result(point: &AuditPoint) -> String {
 /// "avant-dernier audit 1, dernier 1 — pas à la cible (dernier audit sous la cible)".
 pub(crate) fn level(check: &LevelCheck) -> String {
     let Some(last) = &check.last else {
-        return "aucun audit — pas à la cible".to_string();
+        return "aucun audit — pas à la cible.".to_string();
     };
     let mut parts = Vec::new();
     let show_ante = matches!(
@@ -123,7 +123,7 @@ pub(crate) fn level(check: &LevelCheck) -> String {
             "pas à la cible (avant-dernier sous la cible, antépénultième réalisé {days_before_last} jours avant le dernier, il en faut moins de {limit_days})"
         ),
     };
-    format!("{} — {verdict}", parts.join(", "))
+    format!("{} — {verdict}.", parts.join(", "))
 }
 
 /// Sentences on one subject's frequency, prefixed by `who` ("Annuaire AD1", "EG 2").
@@ -136,6 +136,18 @@ pub(crate) fn frequency(
 ) -> Vec<String> {
     let mut out = Vec::new();
     let n = check.points_in_phase.len();
+    if n == 0 {
+        out.push(format!(
+            "{who} : aucun audit dans la phase opérationnelle ({basis_label})."
+        ));
+        if !check.audits_outside_phase.is_empty() {
+            out.push(format!(
+                "{who} : {} audit(s) hors phase, non compté(s).",
+                check.audits_outside_phase.len()
+            ));
+        }
+        return out;
+    }
     let mut head = format!(
         "{who} : {n} audit{} dans la phase opérationnelle ({basis_label})",
         if n > 1 { "s" } else { "" }

@@ -451,7 +451,7 @@ pub(crate) fn d1_o2_b(ctx: &AttainmentContext, evidence: &Evidence) -> Verdict {
         .collect();
     let mut lines = vec![format!(
         "Cible : aucune vulnérabilité critique (CVSS > {}) sur les deux derniers audits sur plateforme industrielle (ou le dernier et l'antépénultième), dernier audit au plus {} jours avant le dépôt du {} ({}).",
-        fr::decimal(p.critical_cvss_above),
+        p.critical_cvss_above.to_string().replace('.', ","),
         p.last_audit_max_days_before_submission,
         fr::date(ctx.submission_date),
         p.gap_basis.label_fr()
