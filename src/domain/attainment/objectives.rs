@@ -403,6 +403,19 @@ pub(crate) fn d1_o2_a(ctx: &AttainmentContext, evidence: &Evidence) -> Verdict {
         });
     }
     let silene_ok = silene.as_ref().is_some_and(|s| s.in_time);
+    if !silene_ok && ctx.coverage_units.is_empty() {
+        lines.push("Aucun établissement fourni : la fréquence ne peut être vérifiée.".to_string());
+        return verdict(
+            CODE,
+            Status::Unknown,
+            Detail::Frequency(FrequencyDetail {
+                subjects,
+                silene,
+                audits_of_unknown_directories: Vec::new(),
+            }),
+            lines,
+        );
+    }
     let frequency_ok = !subjects.is_empty() && subjects.iter().all(|s| s.check.passed);
     let ok = silene_ok || frequency_ok;
     lines.push(match (silene_ok, frequency_ok) {

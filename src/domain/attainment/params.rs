@@ -119,7 +119,9 @@ pub struct AttainmentParams {
     pub last_audit_max_days_before_submission: i64,
     /// D1.O1.B / D1.O2.B: when the penultimate audit misses the target, the antepenultimate counts only
     /// if it is dated strictly fewer than this many days before the last ("réalisé moins de 60 jours
-    /// avant la réalisation du dernier audit"). 59 counts, 60 does not.
+    /// avant la réalisation du dernier audit"). 59 counts, 60 does not. Seed 003's Q&A on D1.O2.B says
+    /// instead "s'il a été réalisé dans les 60 jours précédents le dernier audit", which could include
+    /// 60; SPEC.md §7 and the calendar slide say "moins de 60 jours": strict **(our rule)**.
     pub antepenultimate_days_before_last_exclusive: i64,
     /// D1.O1.B: an ADS audit is at target when its score is at least this ("score supérieur ou égal à 2").
     pub ads_score_target: u8,

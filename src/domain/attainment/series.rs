@@ -315,3 +315,70 @@ pub(crate) fn level(
         outcome,
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn audit(index: usize, date: NaiveDate, at_target: bool) -> AuditRef {
+        AuditRef {
+            evidence_index: index,
+            id: None,
+            launch: date,
+            end: date,
+            date_used: date,
+            platform: None,
+            result: AuditResult::AdsScore(if at_target { 3 } else { 1 }),
+            at_target,
+        }
+    }
+
+    fn day(n: u64) -> NaiveDate {
+        NaiveDate::from_ymd_opt(2026, 3, 2)
+            .and_then(|d| d.checked_add_days(chrono::Days::new(n)))
+            .unwrap_or_default()
+    }
+
+    #[test]
+    fn audits_on_the_same_day_form_one_point_at_target_only_if_all_are() {
+        let pts = points(vec![
+            audit(0, day(60), true),
+            audit(1, day(0), true),
+            audit(2, day(60), false),
+        ]);
+        assert_eq!(pts.len(), 2);
+        assert_eq!(pts[0].date, day(0));
+        assert_eq!(pts[1].audits.len(), 2);
+        assert!(!pts[1].at_target);
+    }
+
+    #[test]
+    fn same_day_audits_do_not_create_a_zero_day_gap() {
+        let params = AttainmentParams::default();
+        let check = frequency(
+            vec![
+                audit(0, day(0), true),
+                audit(1, day(0), true),
+                audit(2, day(60), true),
+            ],
+            day(0),
+            day(400),
+            &params,
+        );
+        assert_eq!(check.gaps.len(), 1);
+        assert_eq!(check.mean_gap_days, Some(Decimal::from(60)));
+        assert!(check.passed);
+    }
+
+    #[test]
+    fn the_level_rests_on_the_last_two_points_when_both_are_at_target() {
+        let params = AttainmentParams::default();
+        let check = level(
+            vec![audit(0, day(300), true), audit(1, day(330), true)],
+            day(340),
+            &params,
+        );
+        assert_eq!(check.outcome, LevelOutcome::PassedLastTwo);
+        assert_eq!(check.used.len(), 2);
+    }
+}
