@@ -5,4 +5,5 @@
 //! SQLite and PostgreSQL), `payroll` (payroll recap import), `clock` (time is passed in, never read).
 pub mod clock;
 pub mod domain;
+pub mod import;
 pub mod payroll;
