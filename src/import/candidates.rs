@@ -26,6 +26,7 @@ use crate::domain::candidate::{
 };
 use crate::domain::ids::{DomainId, Finess};
 use crate::domain::money::{parse_decimal_plain, Money, Percent};
+use crate::domain::statement::parse_date;
 use chrono::NaiveDate;
 use std::collections::BTreeMap;
 
@@ -457,12 +458,4 @@ fn locate(error: &CandidateError, group: &Group) -> (&'static str, usize) {
         }
         CandidateError::NoDomain { .. } => ("ceiling_d1bis", first),
     }
-}
-
-/// `2026-03-02` or `02/03/2026`.
-pub fn parse_date(text: &str) -> Option<NaiveDate> {
-    let t = text.trim();
-    NaiveDate::parse_from_str(t, "%Y-%m-%d")
-        .or_else(|_| NaiveDate::parse_from_str(t, "%d/%m/%Y"))
-        .ok()
 }
