@@ -3,12 +3,19 @@
 //! types a user's spreadsheet has. Run: `cargo run --example candidates_xlsx`.
 
 use chrono::NaiveDate;
-use rust_xlsxwriter::{Format, Workbook, XlsxError};
+use rust_xlsxwriter::{DocProperties, ExcelDateTime, Format, Workbook, XlsxError};
 
 fn main() -> Result<(), XlsxError> {
     let dir = env!("CARGO_MANIFEST_DIR");
     let csv = std::fs::read_to_string(format!("{dir}/fixtures/candidates.csv"))?;
     let mut workbook = Workbook::new();
+    // A pinned creation date keeps the committed file byte-stable across runs.
+    let created = ExcelDateTime::from_ymd(2026, 1, 30)?;
+    workbook.set_properties(
+        &DocProperties::new()
+            .set_creation_datetime(&created)
+            .set_author("care-ledger"),
+    );
     let sheet = workbook.add_worksheet();
     sheet.set_name("Candidats")?;
     let date_format = Format::new().set_num_format("dd/mm/yyyy");
@@ -42,7 +49,7 @@ fn main() -> Result<(), XlsxError> {
                 }
                 4 | 6 => {
                     let d = NaiveDate::parse_from_str(value, "%Y-%m-%d").expect("ISO date");
-                    sheet.write_datetime_with_format(row, col, &d, &date_format)?;
+                    sheet.write_datetime_with_format(row, col, d, &date_format)?;
                 }
                 12 => {
                     sheet.write_number(row, col, value.parse::<u32>().expect("integer share"))?;
