@@ -33,8 +33,7 @@ impl FixedClock {
     }
 
     pub fn set(&self, instant: DateTime<Utc>) {
-        self.micros
-            .store(instant.timestamp_micros(), Ordering::SeqCst);
+        self.micros.store(instant.timestamp_micros(), Ordering::SeqCst);
     }
 
     pub fn advance(&self, duration: chrono::Duration) {
@@ -90,9 +89,6 @@ mod tests {
     #[test]
     fn end_of_paris_day_in_summer_is_21_59_59_utc() {
         let d = NaiveDate::from_ymd_opt(2026, 7, 7).unwrap();
-        assert_eq!(
-            end_of_paris_day(d).to_rfc3339(),
-            "2026-07-07T21:59:59.999999+00:00"
-        );
+        assert_eq!(end_of_paris_day(d).to_rfc3339(), "2026-07-07T21:59:59.999999+00:00");
     }
 }

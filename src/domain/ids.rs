@@ -44,7 +44,10 @@ impl Finess {
         }
         let expected = luhn_check_digit(&digits_part);
         if bytes[8] as char != expected {
-            return Err(IdError::FinessCheckDigit { value, expected });
+            return Err(IdError::FinessCheckDigit {
+                value,
+                expected,
+            });
         }
         Ok(Finess(value))
     }
@@ -115,12 +118,7 @@ impl DomainId {
     pub const ALL: [DomainId; 2] = [DomainId::D1bis, DomainId::D2];
 
     pub fn parse(text: &str) -> Result<DomainId, IdError> {
-        match text
-            .trim()
-            .to_ascii_lowercase()
-            .replace([' ', '_', '-', '.'], "")
-            .as_str()
-        {
+        match text.trim().to_ascii_lowercase().replace([' ', '_', '-', '.'], "").as_str() {
             "d1bis" => Ok(DomainId::D1bis),
             "d2" => Ok(DomainId::D2),
             _ => Err(IdError::Domain(text.trim().to_string())),
@@ -307,14 +305,8 @@ mod tests {
             Finess::parse("750712185"),
             Err(IdError::FinessCheckDigit { expected: '4', .. })
         ));
-        assert!(matches!(
-            Finess::parse("75071218"),
-            Err(IdError::FinessLength(_))
-        ));
-        assert!(matches!(
-            Finess::parse("75071218X"),
-            Err(IdError::FinessCharacters(_))
-        ));
+        assert!(matches!(Finess::parse("75071218"), Err(IdError::FinessLength(_))));
+        assert!(matches!(Finess::parse("75071218X"), Err(IdError::FinessCharacters(_))));
     }
 
     #[test]

@@ -11,9 +11,7 @@ use std::ops::{Add, AddAssign, Neg, Sub, SubAssign};
 pub const MAX_INPUT_AMOUNT_EUROS: i64 = 1_000_000_000;
 
 /// An amount of euros. Arithmetic is exact; only explicit, named roundings change the scale.
-#[derive(
-    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default, Serialize, Deserialize,
-)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default, Serialize, Deserialize)]
 #[serde(transparent)]
 pub struct Money(#[serde(with = "rust_decimal::serde::str")] Decimal);
 
@@ -107,10 +105,7 @@ impl Money {
 
     /// Rounded down to the cent (SPEC.md §8, capped ceiling: never above the exact value).
     pub fn floor_cents(self) -> Money {
-        Money(
-            self.0
-                .round_dp_with_strategy(2, RoundingStrategy::ToNegativeInfinity),
-        )
+        Money(self.0.round_dp_with_strategy(2, RoundingStrategy::ToNegativeInfinity))
     }
 
     /// Multiplies by a decimal factor, exactly (no rounding).
@@ -126,9 +121,7 @@ impl Money {
 
     /// Amount with exactly two decimals and a dot, e.g. `6613.57` (machine formats: CSV, JSON).
     pub fn to_plain_string(self) -> String {
-        let mut v = self
-            .0
-            .round_dp_with_strategy(2, RoundingStrategy::MidpointAwayFromZero);
+        let mut v = self.0.round_dp_with_strategy(2, RoundingStrategy::MidpointAwayFromZero);
         v.rescale(2);
         v.to_string()
     }
@@ -238,9 +231,7 @@ impl<'a> Sum<&'a Money> for Money {
 }
 
 /// A percentage such as a décote (10 %) or an activity share (60 %), exact.
-#[derive(
-    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default, Serialize, Deserialize,
-)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default, Serialize, Deserialize)]
 #[serde(transparent)]
 pub struct Percent(#[serde(with = "rust_decimal::serde::str")] Decimal);
 
@@ -262,10 +253,7 @@ impl Percent {
     }
 
     pub fn to_french(self) -> String {
-        format!(
-            "{}\u{a0}%",
-            self.0.normalize().to_string().replace('.', ",")
-        )
+        format!("{}\u{a0}%", self.0.normalize().to_string().replace('.', ","))
     }
 }
 
@@ -282,22 +270,10 @@ mod tests {
 
     #[test]
     fn parses_french_and_english_decimal_separators() {
-        assert_eq!(
-            Money::parse_amount("6613,57").unwrap(),
-            Money::from_cents(661357)
-        );
-        assert_eq!(
-            Money::parse_amount("6613.57").unwrap(),
-            Money::from_cents(661357)
-        );
-        assert_eq!(
-            Money::parse_amount("55 631,25 €").unwrap(),
-            Money::from_cents(5563125)
-        );
-        assert_eq!(
-            Money::parse_amount("1\u{202f}820,04").unwrap(),
-            Money::from_cents(182004)
-        );
+        assert_eq!(Money::parse_amount("6613,57").unwrap(), Money::from_cents(661357));
+        assert_eq!(Money::parse_amount("6613.57").unwrap(), Money::from_cents(661357));
+        assert_eq!(Money::parse_amount("55 631,25 €").unwrap(), Money::from_cents(5563125));
+        assert_eq!(Money::parse_amount("1\u{202f}820,04").unwrap(), Money::from_cents(182004));
     }
 
     #[test]
@@ -306,59 +282,32 @@ mod tests {
             Money::parse_amount("1,234"),
             Err(MoneyError::TooManyDecimals("1,234".into()))
         );
-        assert_eq!(
-            Money::parse_amount("-5"),
-            Err(MoneyError::Negative("-5".into()))
-        );
+        assert_eq!(Money::parse_amount("-5"), Err(MoneyError::Negative("-5".into())));
         assert_eq!(
             Money::parse_amount("12,3,4"),
             Err(MoneyError::Malformed("12,3,4".into()))
         );
-        assert_eq!(
-            Money::parse_amount("abc"),
-            Err(MoneyError::Malformed("abc".into()))
-        );
+        assert_eq!(Money::parse_amount("abc"), Err(MoneyError::Malformed("abc".into())));
         assert_eq!(Money::parse_amount(" "), Err(MoneyError::Empty));
-        assert!(matches!(
-            Money::parse_amount("1e5"),
-            Err(MoneyError::Malformed(_))
-        ));
+        assert!(matches!(Money::parse_amount("1e5"), Err(MoneyError::Malformed(_))));
     }
 
     #[test]
     fn trailing_zero_decimals_are_not_counted_as_extra_precision() {
-        assert_eq!(
-            Money::parse_amount("10,500").unwrap(),
-            Money::from_cents(1050)
-        );
+        assert_eq!(Money::parse_amount("10,500").unwrap(), Money::from_cents(1050));
     }
 
     #[test]
     fn round_half_away_from_zero_and_floor() {
-        assert_eq!(
-            Money::new(dec!(2.345)).round_cents_half_away(),
-            Money::from_cents(235)
-        );
-        assert_eq!(
-            Money::new(dec!(-2.345)).round_cents_half_away(),
-            Money::from_cents(-235)
-        );
-        assert_eq!(
-            Money::new(dec!(2.349)).floor_cents(),
-            Money::from_cents(234)
-        );
+        assert_eq!(Money::new(dec!(2.345)).round_cents_half_away(), Money::from_cents(235));
+        assert_eq!(Money::new(dec!(-2.345)).round_cents_half_away(), Money::from_cents(-235));
+        assert_eq!(Money::new(dec!(2.349)).floor_cents(), Money::from_cents(234));
     }
 
     #[test]
     fn french_display_groups_thousands() {
-        assert_eq!(
-            Money::from_cents(5563125).to_french(),
-            "55\u{202f}631,25\u{a0}€"
-        );
+        assert_eq!(Money::from_cents(5563125).to_french(), "55\u{202f}631,25\u{a0}€");
         assert_eq!(Money::from_cents(-29896).to_french(), "-298,96\u{a0}€");
-        assert_eq!(
-            Money::from_cents(100000000).to_french(),
-            "1\u{202f}000\u{202f}000,00\u{a0}€"
-        );
+        assert_eq!(Money::from_cents(100000000).to_french(), "1\u{202f}000\u{202f}000,00\u{a0}€");
     }
 }
