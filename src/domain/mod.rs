@@ -6,5 +6,10 @@ pub mod ids;
 pub mod money;
 pub mod statement;
 
+pub use candidate::{Candidate, CandidateDomain, CandidateKind, Establishment, Level};
+pub use catalogue::{Catalogue, CatalogueError, CostPart, DomainCatalogue};
 pub use ids::{DomainId, Finess, IdError, Matricule, ObjectiveCode};
 pub use money::{Money, MoneyError, Percent};
+pub use statement::{
+    decide, fold, DecisionContext, Refusal, Role, Statement, StatementCommand, StatementEvent,
+};

@@ -1,6 +1,9 @@
 //! Test harness: a fresh database per test, on SQLite (a temporary file) or PostgreSQL (a new
 //! database under TEST_DATABASE_URL; skipped with a message when the variable is unset).
-#![allow(dead_code)]
+#![allow(dead_code, unused_imports)]
+
+mod fixtures;
+pub use fixtures::*;
 
 use care_ledger::actor::{Actor, Role};
 use care_ledger::clock::{Clock, FixedClock};

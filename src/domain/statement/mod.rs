@@ -1,1 +1,206 @@
-//! (in progress)
+//! The financial statement aggregate (SPEC.md §4–§8): one stream per candidate × domain.
+//!
+//! - `decide(&Statement, &DecisionContext, StatementCommand) -> Result<Vec<StatementEvent>, Refusal>`:
+//!   validates a command against the state, the catalogue and the candidate; deterministic (no clock, no
+//!   randomness: the effective time and the line ids come in).
+//! - `Statement::apply(&mut self, &StatementEvent)`: never fails; `fold(events)` rebuilds the state.
+//! - `flags(...)`: the controller's warnings, derived at read time from the state.
+//! - `subsidy::compute_subsidy(...)`: the figures of SPEC.md §8.
+
+pub mod commands;
+pub mod declarations;
+pub mod events;
+pub mod flags;
+pub mod lines;
+pub mod subsidy;
+
+pub use commands::{
+    decide, parse_date, AttainmentInput, DecisionContext, ExternalCostInput, InternalCostInput,
+    OtherCostInput, ReceiptInput, Refusal, Role, StatementCommand, PLAUSIBLE_DATE_MAX,
+    PLAUSIBLE_DATE_MIN,
+};
+pub use declarations::{parse_declarations, DeclarationFile, DeclarationStep, DeclarationsError};
+pub use events::{AttainmentStatus, StatementEvent, SCHEMA_VERSION_1};
+pub use flags::{flags, Flag, FlagInputs, ForeignInvoice, PayrollRecapSummary};
+pub use lines::{
+    CostType, ExternalCostLine, InternalCostLine, InternalCostRows, Line, LineContent, LineId,
+    OtherCostLine, ReceiptLine,
+};
+pub use subsidy::{compute_subsidy, decote_percent, PaymentTotals, SubsidyError, SubsidyReport};
+
+use crate::domain::ids::{DomainId, Finess, ObjectiveCode};
+use crate::domain::money::Percent;
+use chrono::{DateTime, NaiveDate, Utc};
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum StatementStatus {
+    #[default]
+    NotOpened,
+    /// Open, the establishment declares.
+    Draft,
+    /// Submitted: lines locked for the establishment until a controller reopens.
+    Submitted,
+    /// Reopened by a controller: the establishment may change lines again.
+    Reopened,
+}
+
+impl StatementStatus {
+    /// Whether the establishment may declare, correct or withdraw lines.
+    pub fn is_editable(self) -> bool {
+        matches!(self, StatementStatus::Draft | StatementStatus::Reopened)
+    }
+}
+
+/// An objective's recorded attainment.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Attainment {
+    pub status: AttainmentStatus,
+    pub coverage: Option<Percent>,
+    pub reason: String,
+}
+
+/// The state of one statement, folded from its events.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub struct Statement {
+    pub candidate: Option<Finess>,
+    pub domain: Option<DomainId>,
+    pub status: StatementStatus,
+    pub lines: BTreeMap<LineId, Line>,
+    pub next_seq: u64,
+    pub attainments: BTreeMap<ObjectiveCode, Attainment>,
+    /// Last submission, kept after a reopening (the declaration date of the rules).
+    pub submitted_at: Option<DateTime<Utc>>,
+    pub declaration_date: Option<NaiveDate>,
+    pub reopen_count: u32,
+    /// Number of events applied (the stream version).
+    pub version: u64,
+}
+
+impl Statement {
+    pub fn new() -> Statement {
+        Statement::default()
+    }
+
+    /// Applies one event. Never fails: an event that does not fit the state (which `decide` never
+    /// produces) is counted and otherwise ignored.
+    pub fn apply(&mut self, event: &StatementEvent) {
+        self.version += 1;
+        match event {
+            StatementEvent::StatementOpened {
+                candidate, domain, ..
+            } => {
+                self.candidate = Some(candidate.clone());
+                self.domain = Some(*domain);
+                self.status = StatementStatus::Draft;
+            }
+            StatementEvent::InternalCostDeclared { line_id, line, .. } => {
+                self.add_line(line_id, LineContent::Internal(line.clone()))
+            }
+            StatementEvent::ExternalCostDeclared { line_id, line, .. } => {
+                self.add_line(line_id, LineContent::External(line.clone()))
+            }
+            StatementEvent::OtherCostDeclared { line_id, line, .. } => {
+                self.add_line(line_id, LineContent::Other(line.clone()))
+            }
+            StatementEvent::ReceiptDeclared { line_id, line, .. } => {
+                self.add_line(line_id, LineContent::Receipt(line.clone()))
+            }
+            StatementEvent::LineCorrected { line_id, line, .. } => {
+                if let Some(existing) = self.lines.get_mut(line_id) {
+                    existing.declared = line.declared_amount();
+                    existing.content = line.clone();
+                    existing.revision += 1;
+                    // A correction invalidates an earlier review of the old content.
+                    existing.retained = None;
+                }
+            }
+            StatementEvent::LineWithdrawn {
+                line_id, reason, ..
+            } => {
+                if let Some(existing) = self.lines.get_mut(line_id) {
+                    existing.withdrawn = Some(reason.clone());
+                }
+            }
+            StatementEvent::AttainmentRecorded {
+                objective,
+                status,
+                coverage,
+                reason,
+                ..
+            } => {
+                self.attainments.insert(
+                    objective.clone(),
+                    Attainment {
+                        status: *status,
+                        coverage: *coverage,
+                        reason: reason.clone(),
+                    },
+                );
+            }
+            StatementEvent::StatementSubmitted {
+                submitted_at,
+                declaration_date,
+                ..
+            } => {
+                self.status = StatementStatus::Submitted;
+                self.submitted_at = Some(*submitted_at);
+                self.declaration_date = Some(*declaration_date);
+            }
+            StatementEvent::StatementReopened { .. } => {
+                self.status = StatementStatus::Reopened;
+                self.reopen_count += 1;
+            }
+        }
+    }
+
+    fn add_line(&mut self, id: &LineId, content: LineContent) {
+        if self.lines.contains_key(id) {
+            return;
+        }
+        let seq = self.next_seq;
+        self.next_seq += 1;
+        self.lines.insert(
+            id.clone(),
+            Line {
+                id: id.clone(),
+                seq,
+                declared: content.declared_amount(),
+                content,
+                retained: None,
+                withdrawn: None,
+                revision: 0,
+            },
+        );
+    }
+
+    /// Lines in declaration order, withdrawn ones included.
+    pub fn lines_in_order(&self) -> Vec<&Line> {
+        let mut lines: Vec<&Line> = self.lines.values().collect();
+        lines.sort_by_key(|l| l.seq);
+        lines
+    }
+
+    /// Active (not withdrawn) lines in declaration order.
+    pub fn active_lines(&self) -> impl Iterator<Item = &Line> {
+        self.lines_in_order().into_iter().filter(|l| l.is_active())
+    }
+
+    pub fn attainment(&self, objective: &ObjectiveCode) -> AttainmentStatus {
+        self.attainments
+            .get(objective)
+            .map(|a| a.status)
+            .unwrap_or(AttainmentStatus::Unknown)
+    }
+}
+
+/// Rebuilds a statement from its events, in order (the read-model rebuild and the as-of replay).
+pub fn fold<'a>(events: impl IntoIterator<Item = &'a StatementEvent>) -> Statement {
+    let mut statement = Statement::new();
+    for event in events {
+        statement.apply(event);
+    }
+    statement
+}

@@ -1,0 +1,793 @@
+//! Commands (imperative) and `decide`: raw user input in, validated events out, or a `Refusal` naming the
+//! field (SPEC.md §6). Amounts, dates and codes arrive as text so that a malformed value is refused here,
+//! with its field, whatever the channel (CLI, HTTP, declarations file).
+
+use super::events::{AttainmentStatus, StatementEvent, SCHEMA_VERSION_1};
+use super::lines::{
+    CostType, ExternalCostLine, InternalCostLine, LineContent, LineId, OtherCostLine, ReceiptLine,
+};
+use super::{Statement, StatementStatus};
+use crate::domain::candidate::Candidate;
+use crate::domain::catalogue::{CostPart, DecoteRate, DomainCatalogue};
+use crate::domain::ids::{Matricule, ObjectiveCode};
+use crate::domain::money::{parse_decimal_plain, Money, MoneyError, Percent};
+use chrono::{DateTime, NaiveDate, Utc};
+use rust_decimal::Decimal;
+use serde::{Deserialize, Serialize};
+
+/// Earliest date accepted on any line (a plausibility bound, SPEC.md §6; our rule).
+pub const PLAUSIBLE_DATE_MIN: NaiveDate = match NaiveDate::from_ymd_opt(2020, 1, 1) {
+    Some(d) => d,
+    None => panic!("valid date"),
+};
+/// Latest date accepted on any line (our rule).
+pub const PLAUSIBLE_DATE_MAX: NaiveDate = match NaiveDate::from_ymd_opt(2035, 12, 31) {
+    Some(d) => d,
+    None => panic!("valid date"),
+};
+/// Longest free text (contribution, label, reason) accepted, in characters.
+pub const MAX_TEXT_CHARS: usize = 2_000;
+/// Most hours accepted in a year (8 784 h in a leap year).
+pub const MAX_HOURS_PER_YEAR: u32 = 8_784;
+
+pub use crate::actor::Role;
+
+/// What `decide` needs besides the state: the domain's catalogue, the candidate, the effective time of the
+/// command and the role of its actor.
+#[derive(Debug, Clone, Copy)]
+pub struct DecisionContext<'a> {
+    pub catalogue: &'a DomainCatalogue,
+    pub candidate: &'a Candidate,
+    pub effective_at: DateTime<Utc>,
+    pub role: Role,
+}
+
+/// Internal cost input (one employee, one year, one objective). Text fields as typed by the user.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct InternalCostInput {
+    pub line_id: String,
+    pub matricule: String,
+    pub year: String,
+    pub objective: String,
+    pub nature: String,
+    pub contribution: String,
+    pub gross_annualised: String,
+    pub employer_charges: String,
+    /// Optional, blank = 0.
+    pub non_eligible_gross: String,
+    pub hours_productive: String,
+    pub hours_on_action: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct ExternalCostInput {
+    pub line_id: String,
+    /// `investissement` or `recurrent`.
+    pub cost_type: String,
+    pub order_date: String,
+    pub invoice_date: String,
+    pub order_number: String,
+    pub invoice_number: String,
+    pub supplier: String,
+    pub service_label: String,
+    pub amount: String,
+    pub nature: String,
+    pub objective: String,
+    pub contribution: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct OtherCostInput {
+    pub line_id: String,
+    pub cost_type: String,
+    pub amount: String,
+    pub date: String,
+    pub supplier: String,
+    pub label: String,
+    pub nature: String,
+    pub objective: String,
+    pub contribution: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct ReceiptInput {
+    pub line_id: String,
+    /// Objective group (`D1.O1`, `D1.01` accepted) or an objective of it (its group is kept).
+    pub group: String,
+    pub provenance: String,
+    pub amount: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct AttainmentInput {
+    pub objective: String,
+    /// `unknown`, `attained`, `not_attained` (or `inconnu`, `atteint`, `non_atteint`).
+    pub status: String,
+    /// Coverage of the combined activity in %, optional.
+    pub coverage: String,
+    pub reason: String,
+}
+
+/// Commands on a statement stream.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "command")]
+pub enum StatementCommand {
+    OpenStatement,
+    DeclareInternalCost(InternalCostInput),
+    DeclareExternalCost(ExternalCostInput),
+    DeclareOtherCost(OtherCostInput),
+    DeclareReceipt(ReceiptInput),
+    /// Supersedes line `line_id` (an internal cost) with new content.
+    CorrectInternalCost(InternalCostInput),
+    CorrectExternalCost(ExternalCostInput),
+    CorrectOtherCost(OtherCostInput),
+    CorrectReceipt(ReceiptInput),
+    WithdrawLine {
+        #[serde(default)]
+        line_id: String,
+        #[serde(default)]
+        reason: String,
+    },
+    RecordAttainment(AttainmentInput),
+    Submit,
+    Reopen {
+        #[serde(default)]
+        reason: String,
+    },
+}
+
+impl StatementCommand {
+    pub fn name(&self) -> &'static str {
+        match self {
+            StatementCommand::OpenStatement => "OpenStatement",
+            StatementCommand::DeclareInternalCost(_) => "DeclareInternalCost",
+            StatementCommand::DeclareExternalCost(_) => "DeclareExternalCost",
+            StatementCommand::DeclareOtherCost(_) => "DeclareOtherCost",
+            StatementCommand::DeclareReceipt(_) => "DeclareReceipt",
+            StatementCommand::CorrectInternalCost(_) => "CorrectInternalCost",
+            StatementCommand::CorrectExternalCost(_) => "CorrectExternalCost",
+            StatementCommand::CorrectOtherCost(_) => "CorrectOtherCost",
+            StatementCommand::CorrectReceipt(_) => "CorrectReceipt",
+            StatementCommand::WithdrawLine { .. } => "WithdrawLine",
+            StatementCommand::RecordAttainment(_) => "RecordAttainment",
+            StatementCommand::Submit => "Submit",
+            StatementCommand::Reopen { .. } => "Reopen",
+        }
+    }
+}
+
+/// A command refused: nothing is appended. Every variant about input names its field.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum Refusal {
+    #[error("champ {field} : obligatoire")]
+    MissingField { field: &'static str },
+    #[error("champ {field} : {source}")]
+    InvalidAmount {
+        field: &'static str,
+        #[source]
+        source: MoneyError,
+    },
+    #[error("champ {field} : {value} doit être strictement positif")]
+    NotPositive { field: &'static str, value: String },
+    #[error("champ {field} : « {value} » illisible ({expected})")]
+    Malformed {
+        field: &'static str,
+        value: String,
+        expected: &'static str,
+    },
+    #[error("champ {field} : date {date} hors de la plage plausible {PLAUSIBLE_DATE_MIN} … {PLAUSIBLE_DATE_MAX}")]
+    DateOutOfRange {
+        field: &'static str,
+        date: NaiveDate,
+    },
+    #[error("champ {field} : objectif {code} inconnu du domaine")]
+    UnknownObjective { field: &'static str, code: String },
+    #[error("champ {field} : l'objectif {code} est réservé aux GHT")]
+    GhtOnlyObjective {
+        field: &'static str,
+        code: ObjectiveCode,
+    },
+    #[error("champ {field} : nature de dépense « {code} » inconnue du domaine")]
+    UnknownNature { field: &'static str, code: String },
+    #[error("champ {field} : le domaine n'accepte pas les {part}")]
+    CostPartNotAccepted {
+        field: &'static str,
+        part: &'static str,
+    },
+    #[error("champ year : {year} n'est pas une année de la trame ({years})")]
+    YearNotInTemplate { year: i32, years: String },
+    #[error("champ hours_on_action : {hours} h hors de ]0, {productive}] (heures productives)")]
+    HoursOnActionOutOfRange { hours: Decimal, productive: Decimal },
+    #[error("champ non_eligible_gross : {non_eligible} supérieur au brut annualisé {gross}")]
+    NonEligibleAboveGross { non_eligible: Money, gross: Money },
+    #[error("champ coverage : {coverage} incompatible avec le statut {status} (atteint à partir de {attained_from})")]
+    CoverageContradictsStatus {
+        coverage: Percent,
+        status: &'static str,
+        attained_from: Percent,
+    },
+    #[error("champ {field} : texte de plus de {MAX_TEXT_CHARS} caractères")]
+    TextTooLong { field: &'static str },
+    #[error("champ line_id : la ligne {line_id} existe déjà")]
+    DuplicateLineId { line_id: LineId },
+    #[error("champ line_id : ligne {line_id} inconnue")]
+    UnknownLine { line_id: String },
+    #[error("champ line_id : la ligne {line_id} est retirée")]
+    LineWithdrawn { line_id: LineId },
+    #[error("champ line_id : la ligne {line_id} est de type {actual}, pas {expected}")]
+    LineKindMismatch {
+        line_id: LineId,
+        actual: &'static str,
+        expected: &'static str,
+    },
+    #[error("le rôle {role} ne peut pas exécuter {command}")]
+    RoleNotAllowed {
+        role: &'static str,
+        command: &'static str,
+    },
+    #[error("état financier non ouvert")]
+    NotOpened,
+    #[error("état financier déjà ouvert")]
+    AlreadyOpened,
+    #[error(
+        "état financier soumis : lignes verrouillées jusqu'à sa réouverture par un contrôleur"
+    )]
+    Locked,
+    #[error("état financier non soumis : rien à rouvrir")]
+    NotSubmitted,
+    #[error("le candidat {candidate} n'a pas de plafond pour le domaine {domain}")]
+    NotACandidateForDomain {
+        candidate: String,
+        domain: &'static str,
+    },
+    #[error("le contexte ({candidate}, {domain}) ne correspond pas au flux de cet état financier")]
+    WrongStream {
+        candidate: String,
+        domain: &'static str,
+    },
+}
+
+/// Parses `2026-03-15` or `15/03/2026`.
+pub fn parse_date(text: &str) -> Option<NaiveDate> {
+    let t = text.trim();
+    NaiveDate::parse_from_str(t, "%Y-%m-%d")
+        .or_else(|_| NaiveDate::parse_from_str(t, "%d/%m/%Y"))
+        .ok()
+}
+
+struct Check<'a> {
+    ctx: &'a DecisionContext<'a>,
+}
+
+impl Check<'_> {
+    fn required<'t>(&self, field: &'static str, value: &'t str) -> Result<&'t str, Refusal> {
+        let v = value.trim();
+        if v.is_empty() {
+            return Err(Refusal::MissingField { field });
+        }
+        if v.chars().count() > MAX_TEXT_CHARS {
+            return Err(Refusal::TextTooLong { field });
+        }
+        Ok(v)
+    }
+
+    fn text(&self, field: &'static str, value: &str) -> Result<String, Refusal> {
+        self.required(field, value).map(str::to_string)
+    }
+
+    fn money(&self, field: &'static str, value: &str) -> Result<Money, Refusal> {
+        match Money::parse_amount(value) {
+            Err(MoneyError::Empty) => Err(Refusal::MissingField { field }),
+            Err(source) => Err(Refusal::InvalidAmount { field, source }),
+            Ok(m) => Ok(m),
+        }
+    }
+
+    fn optional_money(&self, field: &'static str, value: &str) -> Result<Money, Refusal> {
+        if value.trim().is_empty() {
+            Ok(Money::ZERO)
+        } else {
+            self.money(field, value)
+        }
+    }
+
+    fn positive_money(&self, field: &'static str, value: &str) -> Result<Money, Refusal> {
+        let m = self.money(field, value)?;
+        if m.is_zero() {
+            return Err(Refusal::NotPositive {
+                field,
+                value: value.trim().to_string(),
+            });
+        }
+        Ok(m)
+    }
+
+    fn date(&self, field: &'static str, value: &str) -> Result<NaiveDate, Refusal> {
+        let v = self.required(field, value)?;
+        let date = parse_date(v).ok_or_else(|| Refusal::Malformed {
+            field,
+            value: v.to_string(),
+            expected: "date AAAA-MM-JJ ou JJ/MM/AAAA",
+        })?;
+        if !(PLAUSIBLE_DATE_MIN..=PLAUSIBLE_DATE_MAX).contains(&date) {
+            return Err(Refusal::DateOutOfRange { field, date });
+        }
+        Ok(date)
+    }
+
+    fn hours(&self, field: &'static str, value: &str) -> Result<Decimal, Refusal> {
+        let v = self.required(field, value)?;
+        let malformed = || Refusal::Malformed {
+            field,
+            value: v.to_string(),
+            expected: "nombre d'heures, 2 décimales au plus",
+        };
+        let d = parse_decimal_plain(v).map_err(|_| malformed())?.normalize();
+        if d.scale() > 2 || d > Decimal::from(MAX_HOURS_PER_YEAR) {
+            return Err(malformed());
+        }
+        if d <= Decimal::ZERO {
+            return Err(Refusal::NotPositive {
+                field,
+                value: v.to_string(),
+            });
+        }
+        Ok(d)
+    }
+
+    fn objective(&self, field: &'static str, value: &str) -> Result<ObjectiveCode, Refusal> {
+        let v = self.required(field, value)?;
+        let code = ObjectiveCode::parse(v).map_err(|_| Refusal::UnknownObjective {
+            field,
+            code: v.to_string(),
+        })?;
+        if !self.ctx.catalogue.is_line_objective(&code) {
+            return Err(Refusal::UnknownObjective {
+                field,
+                code: code.to_string(),
+            });
+        }
+        if self.ctx.catalogue.is_ght_only(&code) && !self.ctx.candidate.is_ght() {
+            return Err(Refusal::GhtOnlyObjective { field, code });
+        }
+        Ok(code)
+    }
+
+    fn nature(&self, value: &str) -> Result<String, Refusal> {
+        let v = self.required("nature", value)?;
+        let code = v.to_ascii_uppercase();
+        if self.ctx.catalogue.nature(&code).is_none() {
+            return Err(Refusal::UnknownNature {
+                field: "nature",
+                code: v.to_string(),
+            });
+        }
+        Ok(code)
+    }
+
+    fn cost_type(&self, value: &str) -> Result<CostType, Refusal> {
+        let v = self.required("cost_type", value)?;
+        CostType::parse(v).ok_or_else(|| Refusal::Malformed {
+            field: "cost_type",
+            value: v.to_string(),
+            expected: "investissement ou recurrent",
+        })
+    }
+
+    fn part(&self, part: CostPart) -> Result<(), Refusal> {
+        if self.ctx.catalogue.accepts(part) {
+            Ok(())
+        } else {
+            Err(Refusal::CostPartNotAccepted {
+                field: "kind",
+                part: part.label_fr(),
+            })
+        }
+    }
+
+    fn line_id(&self, value: &str) -> Result<LineId, Refusal> {
+        let v = self.required("line_id", value)?;
+        LineId::parse(v).ok_or_else(|| Refusal::Malformed {
+            field: "line_id",
+            value: v.to_string(),
+            expected: "1 à 64 caractères A-Z a-z 0-9 - _ . :",
+        })
+    }
+
+    fn internal(&self, input: &InternalCostInput) -> Result<(LineId, InternalCostLine), Refusal> {
+        self.part(CostPart::Internal)?;
+        let line_id = self.line_id(&input.line_id)?;
+        let m = self.required("matricule", &input.matricule)?;
+        let matricule = Matricule::parse(m).map_err(|_| Refusal::Malformed {
+            field: "matricule",
+            value: m.to_string(),
+            expected: "1 à 32 caractères, lettres, chiffres, - _ . /",
+        })?;
+        let y = self.required("year", &input.year)?;
+        let year: i32 = y.parse().map_err(|_| Refusal::Malformed {
+            field: "year",
+            value: y.to_string(),
+            expected: "année sur 4 chiffres",
+        })?;
+        let years = &self.ctx.catalogue.template_years;
+        if !years.contains(&year) {
+            return Err(Refusal::YearNotInTemplate {
+                year,
+                years: years
+                    .iter()
+                    .map(|y| y.to_string())
+                    .collect::<Vec<_>>()
+                    .join(", "),
+            });
+        }
+        let objective = self.objective("objective", &input.objective)?;
+        let nature = self.nature(&input.nature)?;
+        let contribution = self.text("contribution", &input.contribution)?;
+        let gross_annualised = self.positive_money("gross_annualised", &input.gross_annualised)?;
+        let employer_charges = self.money("employer_charges", &input.employer_charges)?;
+        let non_eligible_gross =
+            self.optional_money("non_eligible_gross", &input.non_eligible_gross)?;
+        if non_eligible_gross > gross_annualised {
+            return Err(Refusal::NonEligibleAboveGross {
+                non_eligible: non_eligible_gross,
+                gross: gross_annualised,
+            });
+        }
+        let hours_productive = self.hours("hours_productive", &input.hours_productive)?;
+        let hours_on_action = match self.hours("hours_on_action", &input.hours_on_action) {
+            Err(Refusal::NotPositive { value, .. }) => {
+                return Err(Refusal::HoursOnActionOutOfRange {
+                    hours: parse_decimal_plain(&value).unwrap_or_default(),
+                    productive: hours_productive,
+                })
+            }
+            other => other?,
+        };
+        if hours_on_action > hours_productive {
+            return Err(Refusal::HoursOnActionOutOfRange {
+                hours: hours_on_action,
+                productive: hours_productive,
+            });
+        }
+        Ok((
+            line_id,
+            InternalCostLine {
+                matricule,
+                year,
+                objective,
+                nature,
+                contribution,
+                gross_annualised,
+                employer_charges,
+                non_eligible_gross,
+                hours_productive,
+                hours_on_action,
+            },
+        ))
+    }
+
+    fn external(&self, input: &ExternalCostInput) -> Result<(LineId, ExternalCostLine), Refusal> {
+        self.part(CostPart::External)?;
+        let line_id = self.line_id(&input.line_id)?;
+        Ok((
+            line_id,
+            ExternalCostLine {
+                cost_type: self.cost_type(&input.cost_type)?,
+                order_date: self.date("order_date", &input.order_date)?,
+                invoice_date: self.date("invoice_date", &input.invoice_date)?,
+                order_number: self.text("order_number", &input.order_number)?,
+                invoice_number: self.text("invoice_number", &input.invoice_number)?,
+                supplier: self.text("supplier", &input.supplier)?,
+                service_label: self.text("service_label", &input.service_label)?,
+                amount: self.positive_money("amount", &input.amount)?,
+                nature: self.nature(&input.nature)?,
+                objective: self.objective("objective", &input.objective)?,
+                contribution: self.text("contribution", &input.contribution)?,
+            },
+        ))
+    }
+
+    fn other(&self, input: &OtherCostInput) -> Result<(LineId, OtherCostLine), Refusal> {
+        self.part(CostPart::Other)?;
+        let line_id = self.line_id(&input.line_id)?;
+        Ok((
+            line_id,
+            OtherCostLine {
+                cost_type: self.cost_type(&input.cost_type)?,
+                amount: self.positive_money("amount", &input.amount)?,
+                date: self.date("date", &input.date)?,
+                supplier: self.text("supplier", &input.supplier)?,
+                label: self.text("label", &input.label)?,
+                nature: self.nature(&input.nature)?,
+                objective: self.objective("objective", &input.objective)?,
+                contribution: self.text("contribution", &input.contribution)?,
+            },
+        ))
+    }
+
+    fn receipt(&self, input: &ReceiptInput) -> Result<(LineId, ReceiptLine), Refusal> {
+        self.part(CostPart::Receipts)?;
+        let line_id = self.line_id(&input.line_id)?;
+        let code = self.objective("group", &input.group)?;
+        Ok((
+            line_id,
+            ReceiptLine {
+                group: code.group(),
+                provenance: self.text("provenance", &input.provenance)?,
+                amount: self.positive_money("amount", &input.amount)?,
+            },
+        ))
+    }
+
+    fn attainment(&self, input: &AttainmentInput) -> Result<StatementEvent, Refusal> {
+        let v = self.required("objective", &input.objective)?;
+        let objective = ObjectiveCode::parse(v)
+            .ok()
+            .filter(|c| self.ctx.catalogue.objective(c).is_some())
+            .ok_or_else(|| Refusal::UnknownObjective {
+                field: "objective",
+                code: v.to_string(),
+            })?;
+        if self.ctx.catalogue.is_ght_only(&objective) && !self.ctx.candidate.is_ght() {
+            return Err(Refusal::GhtOnlyObjective {
+                field: "objective",
+                code: objective,
+            });
+        }
+        let s = self.required("status", &input.status)?;
+        let status = AttainmentStatus::parse(s).ok_or_else(|| Refusal::Malformed {
+            field: "status",
+            value: s.to_string(),
+            expected: "unknown, attained ou not_attained",
+        })?;
+        let coverage = if input.coverage.trim().is_empty() {
+            None
+        } else {
+            let c = input.coverage.trim().trim_end_matches('%').trim();
+            let d = parse_decimal_plain(c)
+                .ok()
+                .filter(|d| *d >= Decimal::ZERO && *d <= Decimal::ONE_HUNDRED);
+            Some(Percent::new(
+                d.ok_or_else(|| Refusal::Malformed {
+                    field: "coverage",
+                    value: c.to_string(),
+                    expected: "pourcentage entre 0 et 100",
+                })?
+                .normalize(),
+            ))
+        };
+        if let (Some(c), Some(item)) = (coverage, self.ctx.catalogue.decote_item(&objective)) {
+            if let (DecoteRate::ByCoverage(_), Some(attained_from)) =
+                (&item.rate, item.attained_from())
+            {
+                let contradicts = match status {
+                    AttainmentStatus::Attained => c < attained_from,
+                    AttainmentStatus::NotAttained => c >= attained_from,
+                    AttainmentStatus::Unknown => false,
+                };
+                if contradicts {
+                    return Err(Refusal::CoverageContradictsStatus {
+                        coverage: c,
+                        status: status.label_fr(),
+                        attained_from,
+                    });
+                }
+            }
+        }
+        let reason = input.reason.trim().to_string();
+        if reason.chars().count() > MAX_TEXT_CHARS {
+            return Err(Refusal::TextTooLong { field: "reason" });
+        }
+        Ok(StatementEvent::AttainmentRecorded {
+            schema_version: SCHEMA_VERSION_1,
+            objective,
+            status,
+            coverage,
+            reason,
+        })
+    }
+}
+
+fn allow(role: Role, allowed: &[Role], command: &StatementCommand) -> Result<(), Refusal> {
+    if allowed.contains(&role) {
+        Ok(())
+    } else {
+        Err(Refusal::RoleNotAllowed {
+            role: role.as_str(),
+            command: command.name(),
+        })
+    }
+}
+
+/// Decides the events a command produces on this statement, or refuses it. Pure and deterministic.
+pub fn decide(
+    statement: &Statement,
+    ctx: &DecisionContext<'_>,
+    command: StatementCommand,
+) -> Result<Vec<StatementEvent>, Refusal> {
+    use StatementCommand as C;
+    let domain = ctx.catalogue.domain;
+    if ctx.candidate.domain(domain).is_none() {
+        return Err(Refusal::NotACandidateForDomain {
+            candidate: ctx.candidate.finess.to_string(),
+            domain: domain.as_str(),
+        });
+    }
+    let same_stream = statement
+        .candidate
+        .as_ref()
+        .is_none_or(|c| c == &ctx.candidate.finess)
+        && statement.domain.is_none_or(|d| d == domain);
+    if !same_stream {
+        return Err(Refusal::WrongStream {
+            candidate: ctx.candidate.finess.to_string(),
+            domain: domain.as_str(),
+        });
+    }
+    let check = Check { ctx };
+    let role = ctx.role;
+
+    // Role first, then state: a role that can never run the command learns nothing about the state.
+    match &command {
+        C::OpenStatement => allow(
+            role,
+            &[Role::Etablissement, Role::Controleur, Role::Admin],
+            &command,
+        )?,
+        C::RecordAttainment(_) | C::Reopen { .. } => allow(role, &[Role::Controleur], &command)?,
+        _ => allow(role, &[Role::Etablissement], &command)?,
+    }
+    if let C::OpenStatement = command {
+        if statement.status != StatementStatus::NotOpened {
+            return Err(Refusal::AlreadyOpened);
+        }
+        return Ok(vec![StatementEvent::StatementOpened {
+            schema_version: SCHEMA_VERSION_1,
+            candidate: ctx.candidate.finess.clone(),
+            domain,
+        }]);
+    }
+    if statement.status == StatementStatus::NotOpened {
+        return Err(Refusal::NotOpened);
+    }
+    let editable = || {
+        if statement.status.is_editable() {
+            Ok(())
+        } else {
+            Err(Refusal::Locked)
+        }
+    };
+    let fresh = |id: LineId| {
+        if statement.lines.contains_key(&id) {
+            Err(Refusal::DuplicateLineId { line_id: id })
+        } else {
+            Ok(id)
+        }
+    };
+    let correct = |id: LineId, content: LineContent| -> Result<Vec<StatementEvent>, Refusal> {
+        let existing = statement
+            .lines
+            .get(&id)
+            .ok_or_else(|| Refusal::UnknownLine {
+                line_id: id.to_string(),
+            })?;
+        if !existing.is_active() {
+            return Err(Refusal::LineWithdrawn { line_id: id });
+        }
+        if existing.content.kind_name() != content.kind_name() {
+            return Err(Refusal::LineKindMismatch {
+                line_id: id,
+                actual: existing.content.kind_name(),
+                expected: content.kind_name(),
+            });
+        }
+        Ok(vec![StatementEvent::LineCorrected {
+            schema_version: SCHEMA_VERSION_1,
+            line_id: id,
+            line: content,
+        }])
+    };
+    let v = SCHEMA_VERSION_1;
+    match command {
+        C::OpenStatement => unreachable!("handled above"),
+        C::DeclareInternalCost(input) => {
+            editable()?;
+            let (id, line) = check.internal(&input)?;
+            Ok(vec![StatementEvent::InternalCostDeclared {
+                schema_version: v,
+                line_id: fresh(id)?,
+                line,
+            }])
+        }
+        C::DeclareExternalCost(input) => {
+            editable()?;
+            let (id, line) = check.external(&input)?;
+            Ok(vec![StatementEvent::ExternalCostDeclared {
+                schema_version: v,
+                line_id: fresh(id)?,
+                line,
+            }])
+        }
+        C::DeclareOtherCost(input) => {
+            editable()?;
+            let (id, line) = check.other(&input)?;
+            Ok(vec![StatementEvent::OtherCostDeclared {
+                schema_version: v,
+                line_id: fresh(id)?,
+                line,
+            }])
+        }
+        C::DeclareReceipt(input) => {
+            editable()?;
+            let (id, line) = check.receipt(&input)?;
+            Ok(vec![StatementEvent::ReceiptDeclared {
+                schema_version: v,
+                line_id: fresh(id)?,
+                line,
+            }])
+        }
+        C::CorrectInternalCost(input) => {
+            editable()?;
+            let (id, line) = check.internal(&input)?;
+            correct(id, LineContent::Internal(line))
+        }
+        C::CorrectExternalCost(input) => {
+            editable()?;
+            let (id, line) = check.external(&input)?;
+            correct(id, LineContent::External(line))
+        }
+        C::CorrectOtherCost(input) => {
+            editable()?;
+            let (id, line) = check.other(&input)?;
+            correct(id, LineContent::Other(line))
+        }
+        C::CorrectReceipt(input) => {
+            editable()?;
+            let (id, line) = check.receipt(&input)?;
+            correct(id, LineContent::Receipt(line))
+        }
+        C::WithdrawLine { line_id, reason } => {
+            editable()?;
+            let id = check.line_id(&line_id)?;
+            let reason = check.text("reason", &reason)?;
+            let existing = statement
+                .lines
+                .get(&id)
+                .ok_or_else(|| Refusal::UnknownLine {
+                    line_id: id.to_string(),
+                })?;
+            if !existing.is_active() {
+                return Err(Refusal::LineWithdrawn { line_id: id });
+            }
+            Ok(vec![StatementEvent::LineWithdrawn {
+                schema_version: v,
+                line_id: id,
+                reason,
+            }])
+        }
+        C::RecordAttainment(input) => Ok(vec![check.attainment(&input)?]),
+        C::Submit => {
+            editable()?;
+            Ok(vec![StatementEvent::StatementSubmitted {
+                schema_version: v,
+                submitted_at: ctx.effective_at,
+                declaration_date: crate::clock::paris_date(ctx.effective_at),
+            }])
+        }
+        C::Reopen { reason } => {
+            if statement.status != StatementStatus::Submitted {
+                return Err(Refusal::NotSubmitted);
+            }
+            let reason = check.text("reason", &reason)?;
+            Ok(vec![StatementEvent::StatementReopened {
+                schema_version: v,
+                reason,
+            }])
+        }
+    }
+}

@@ -1,0 +1,137 @@
+//! Events of a statement stream (candidate × domain), past tense, each with its schema version.
+//!
+//! The envelope (actor, role, recorded time, request id, comment) is the store's; the payload here carries
+//! only what the rules need. New kinds (`LineReviewed`, payment events) are added as new variants: the
+//! enum is serde-tagged by `type`, so stored events of the existing kinds keep reading.
+
+use super::lines::{
+    ExternalCostLine, InternalCostLine, LineContent, LineId, OtherCostLine, ReceiptLine,
+};
+use crate::domain::ids::{DomainId, Finess, ObjectiveCode};
+use crate::domain::money::Percent;
+use chrono::{DateTime, NaiveDate, Utc};
+use serde::{Deserialize, Serialize};
+
+/// Schema version written in every event of this module's first version.
+pub const SCHEMA_VERSION_1: u16 = 1;
+
+/// Objective attainment as recorded by a controller (SPEC.md §7).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum AttainmentStatus {
+    Unknown,
+    Attained,
+    NotAttained,
+}
+
+impl AttainmentStatus {
+    /// `unknown|attained|not_attained`, or the French `inconnu|atteint|non_atteint`.
+    pub fn parse(text: &str) -> Option<AttainmentStatus> {
+        match text.trim().to_lowercase().replace([' ', '-'], "_").as_str() {
+            "unknown" | "inconnu" => Some(AttainmentStatus::Unknown),
+            "attained" | "atteint" => Some(AttainmentStatus::Attained),
+            "not_attained" | "non_atteint" => Some(AttainmentStatus::NotAttained),
+            _ => None,
+        }
+    }
+
+    pub fn label_fr(self) -> &'static str {
+        match self {
+            AttainmentStatus::Unknown => "inconnu",
+            AttainmentStatus::Attained => "atteint",
+            AttainmentStatus::NotAttained => "non atteint",
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "type")]
+pub enum StatementEvent {
+    StatementOpened {
+        schema_version: u16,
+        candidate: Finess,
+        domain: DomainId,
+    },
+    InternalCostDeclared {
+        schema_version: u16,
+        line_id: LineId,
+        line: InternalCostLine,
+    },
+    ExternalCostDeclared {
+        schema_version: u16,
+        line_id: LineId,
+        line: ExternalCostLine,
+    },
+    OtherCostDeclared {
+        schema_version: u16,
+        line_id: LineId,
+        line: OtherCostLine,
+    },
+    ReceiptDeclared {
+        schema_version: u16,
+        line_id: LineId,
+        line: ReceiptLine,
+    },
+    /// Supersedes the content of a line (same kind), keeping its identity.
+    LineCorrected {
+        schema_version: u16,
+        line_id: LineId,
+        line: LineContent,
+    },
+    LineWithdrawn {
+        schema_version: u16,
+        line_id: LineId,
+        reason: String,
+    },
+    AttainmentRecorded {
+        schema_version: u16,
+        objective: ObjectiveCode,
+        status: AttainmentStatus,
+        /// Share of the combined activity covered (D1.O1.B, D1.O2.B).
+        coverage: Option<Percent>,
+        reason: String,
+    },
+    StatementSubmitted {
+        schema_version: u16,
+        submitted_at: DateTime<Utc>,
+        /// The Paris calendar date of `submitted_at`: the "declaration date" of the rules.
+        declaration_date: NaiveDate,
+    },
+    StatementReopened {
+        schema_version: u16,
+        reason: String,
+    },
+}
+
+impl StatementEvent {
+    /// The event's type name as stored (`InternalCostDeclared`, ...).
+    pub fn type_name(&self) -> &'static str {
+        match self {
+            StatementEvent::StatementOpened { .. } => "StatementOpened",
+            StatementEvent::InternalCostDeclared { .. } => "InternalCostDeclared",
+            StatementEvent::ExternalCostDeclared { .. } => "ExternalCostDeclared",
+            StatementEvent::OtherCostDeclared { .. } => "OtherCostDeclared",
+            StatementEvent::ReceiptDeclared { .. } => "ReceiptDeclared",
+            StatementEvent::LineCorrected { .. } => "LineCorrected",
+            StatementEvent::LineWithdrawn { .. } => "LineWithdrawn",
+            StatementEvent::AttainmentRecorded { .. } => "AttainmentRecorded",
+            StatementEvent::StatementSubmitted { .. } => "StatementSubmitted",
+            StatementEvent::StatementReopened { .. } => "StatementReopened",
+        }
+    }
+
+    pub fn schema_version(&self) -> u16 {
+        match self {
+            StatementEvent::StatementOpened { schema_version, .. }
+            | StatementEvent::InternalCostDeclared { schema_version, .. }
+            | StatementEvent::ExternalCostDeclared { schema_version, .. }
+            | StatementEvent::OtherCostDeclared { schema_version, .. }
+            | StatementEvent::ReceiptDeclared { schema_version, .. }
+            | StatementEvent::LineCorrected { schema_version, .. }
+            | StatementEvent::LineWithdrawn { schema_version, .. }
+            | StatementEvent::AttainmentRecorded { schema_version, .. }
+            | StatementEvent::StatementSubmitted { schema_version, .. }
+            | StatementEvent::StatementReopened { schema_version, .. } => *schema_version,
+        }
+    }
+}
