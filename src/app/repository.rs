@@ -161,6 +161,21 @@ impl<A: Aggregate> Repository<A> {
         self.cached(stream_id).map(|c| (c.version, c.state.clone()))
     }
 
+    /// Every cached state: (stream id, version, state), in stream id order.
+    pub fn all_cached(&self) -> Vec<(String, i64, A)> {
+        let mut all: Vec<(String, i64, A)> = self
+            .cache
+            .read()
+            .map(|c| {
+                c.iter()
+                    .map(|(k, v)| (k.clone(), v.version, v.state.clone()))
+                    .collect()
+            })
+            .unwrap_or_default();
+        all.sort_by(|a, b| a.0.cmp(&b.0));
+        all
+    }
+
     /// The state as it was: a replay up to the bound.
     pub async fn load_as_of(
         &self,

@@ -1,0 +1,546 @@
+//! The ledger service: the catalogue in force, the candidate base and the statements, as streams of
+//! events; commands checked for access, decided by the pure domain, appended; views computed from the
+//! read models (current) or by replay (as of an instant).
+//!
+//! Streams: `catalogue`, `candidates`, and `statement/{FINESS}/{DOMAIN}` per candidate × domain.
+
+use super::repository::{Aggregate, CommandError, EventInfo, Repository};
+use crate::actor::{Actor, Role};
+use crate::domain::catalogue::{Catalogue, CatalogueError};
+use crate::domain::statement::{
+    self, compute_subsidy, decide, flags, DecisionContext, Flag, FlagInputs, ForeignInvoice,
+    LineContent, PaymentTotals, Refusal, Statement, StatementCommand, StatementEvent,
+    SubsidyReport,
+};
+use crate::domain::{Candidate, DomainId, Finess};
+use crate::import::ImportError;
+use crate::store::hash::sha256_hex;
+use crate::store::{EventMetadata, EventStore, ReadBound, StoreError};
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+pub const CATALOGUE_STREAM: &str = "catalogue";
+pub const CANDIDATES_STREAM: &str = "candidates";
+pub const STATEMENT_STREAM_PREFIX: &str = "statement/";
+
+pub fn statement_stream(finess: &Finess, domain: DomainId) -> String {
+    format!("{STATEMENT_STREAM_PREFIX}{finess}/{domain}")
+}
+
+/// Who is asking: an actor, and for an establishment the one candidate it may see.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Access {
+    pub actor: Actor,
+    pub candidate: Option<Finess>,
+}
+
+impl Access {
+    pub fn new(actor: Actor, candidate: Option<Finess>) -> Access {
+        Access { actor, candidate }
+    }
+
+    /// Whether this access may see the candidate's data. An establishment sees only its own; a missing
+    /// binding sees nothing.
+    pub fn may_see(&self, finess: &Finess) -> bool {
+        match self.actor.role {
+            Role::Etablissement => self.candidate.as_ref() == Some(finess),
+            Role::Controleur | Role::Paiement | Role::Admin => true,
+        }
+    }
+}
+
+/// The request a command comes from (SPEC.md §4: who, why, which request).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct RequestMeta {
+    pub request_id: String,
+    pub idempotency_key: Option<String>,
+    /// If-Match: the stream version the client saw.
+    pub expected_version: Option<i64>,
+    pub comment: Option<String>,
+}
+
+impl RequestMeta {
+    pub fn new(request_id: impl Into<String>) -> RequestMeta {
+        RequestMeta {
+            request_id: request_id.into(),
+            ..RequestMeta::default()
+        }
+    }
+
+    fn metadata(&self, actor: &Actor) -> EventMetadata {
+        EventMetadata {
+            actor: actor.id.clone(),
+            role: actor.role,
+            request_id: self.request_id.clone(),
+            idempotency_key: self.idempotency_key.clone(),
+            comment: self.comment.clone(),
+        }
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum LedgerError {
+    /// Missing, or not visible to this actor: the same answer either way (no existence leak).
+    #[error("{0} introuvable")]
+    NotFound(String),
+    #[error("le rôle {role} ne peut pas {action}")]
+    Forbidden { role: Role, action: &'static str },
+    #[error(transparent)]
+    Refused(#[from] Refusal),
+    #[error("{file} : {message}")]
+    InvalidFile { file: String, message: String },
+    #[error(transparent)]
+    Import(#[from] ImportError),
+    #[error(transparent)]
+    Catalogue(#[from] CatalogueError),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+impl From<CommandError<Refusal>> for LedgerError {
+    fn from(err: CommandError<Refusal>) -> Self {
+        match err {
+            CommandError::Rejected(refusal) => LedgerError::Refused(refusal),
+            CommandError::Store(store) => LedgerError::Store(store),
+            CommandError::Decode { position, reason } => {
+                LedgerError::Store(StoreError::Corrupt { position, reason })
+            }
+        }
+    }
+}
+
+impl From<CommandError<std::convert::Infallible>> for LedgerError {
+    fn from(err: CommandError<std::convert::Infallible>) -> Self {
+        match err {
+            CommandError::Rejected(never) => match never {},
+            CommandError::Store(store) => LedgerError::Store(store),
+            CommandError::Decode { position, reason } => {
+                LedgerError::Store(StoreError::Corrupt { position, reason })
+            }
+        }
+    }
+}
+
+// ---------------------------------------------------------------------------------------------------
+// Catalogue and candidate base as streams.
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "type")]
+pub enum CatalogueEvent {
+    /// A domain file came into force (its content hash identifies the version applied).
+    CatalogueDomainLoaded {
+        schema_version: u16,
+        domain: DomainId,
+        file_name: String,
+        sha256: String,
+    },
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct CatalogueHistory {
+    /// The content hash in force per domain.
+    pub in_force: BTreeMap<DomainId, String>,
+}
+
+impl Aggregate for CatalogueHistory {
+    type Event = CatalogueEvent;
+    fn apply(&mut self, event: &CatalogueEvent, _: &EventInfo) {
+        let CatalogueEvent::CatalogueDomainLoaded { domain, sha256, .. } = event;
+        self.in_force.insert(*domain, sha256.clone());
+    }
+    fn event_type(_: &CatalogueEvent) -> (&'static str, i32) {
+        ("CatalogueDomainLoaded", 1)
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "type")]
+pub enum CandidateBaseEvent {
+    CandidateRegistered {
+        schema_version: u16,
+        candidate: Candidate,
+        /// SHA-256 of the imported file.
+        source_sha256: String,
+    },
+    CandidateUpdated {
+        schema_version: u16,
+        candidate: Candidate,
+        source_sha256: String,
+    },
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct CandidateBase {
+    pub candidates: BTreeMap<Finess, Candidate>,
+}
+
+impl Aggregate for CandidateBase {
+    type Event = CandidateBaseEvent;
+    fn apply(&mut self, event: &CandidateBaseEvent, _: &EventInfo) {
+        match event {
+            CandidateBaseEvent::CandidateRegistered { candidate, .. }
+            | CandidateBaseEvent::CandidateUpdated { candidate, .. } => {
+                self.candidates
+                    .insert(candidate.finess.clone(), candidate.clone());
+            }
+        }
+    }
+    fn event_type(event: &CandidateBaseEvent) -> (&'static str, i32) {
+        match event {
+            CandidateBaseEvent::CandidateRegistered { .. } => ("CandidateRegistered", 1),
+            CandidateBaseEvent::CandidateUpdated { .. } => ("CandidateUpdated", 1),
+        }
+    }
+}
+
+impl Aggregate for Statement {
+    type Event = StatementEvent;
+    fn apply(&mut self, event: &StatementEvent, _: &EventInfo) {
+        Statement::apply(self, event);
+    }
+    fn event_type(event: &StatementEvent) -> (&'static str, i32) {
+        (event.type_name(), i32::from(event.schema_version()))
+    }
+}
+
+/// What an import of the candidate base changed.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct CandidateImportSummary {
+    pub source_sha256: String,
+    pub registered: Vec<Finess>,
+    pub updated: Vec<Finess>,
+    pub unchanged: Vec<Finess>,
+}
+
+/// A statement as read: its state, figures and flags.
+#[derive(Debug, Clone, Serialize)]
+pub struct StatementView {
+    pub candidate: Candidate,
+    pub domain: DomainId,
+    pub stream_id: String,
+    pub version: i64,
+    pub as_of: Option<DateTime<Utc>>,
+    pub statement: Statement,
+    /// The subsidy, or why it cannot be computed (e.g. an unpublished décote schedule).
+    pub subsidy: Result<SubsidyReport, String>,
+    pub flags: Vec<Flag>,
+}
+
+// ---------------------------------------------------------------------------------------------------
+
+/// The service every channel (CLI, HTTP, demo) goes through.
+pub struct Ledger {
+    store: EventStore,
+    catalogue: Arc<Catalogue>,
+    catalogue_history: Repository<CatalogueHistory>,
+    candidates: Repository<CandidateBase>,
+    statements: Repository<Statement>,
+}
+
+impl Ledger {
+    /// Opens the service over a store and rebuilds its read models from the events.
+    pub async fn open(store: EventStore, catalogue: Catalogue) -> Result<Ledger, LedgerError> {
+        let ledger = Ledger {
+            catalogue: Arc::new(catalogue),
+            catalogue_history: Repository::new(store.clone()),
+            candidates: Repository::new(store.clone()),
+            statements: Repository::new(store.clone()),
+            store,
+        };
+        ledger.catalogue_history.load(CATALOGUE_STREAM).await?;
+        ledger.candidates.load(CANDIDATES_STREAM).await?;
+        ledger.statements.rebuild(STATEMENT_STREAM_PREFIX).await?;
+        Ok(ledger)
+    }
+
+    pub fn store(&self) -> &EventStore {
+        &self.store
+    }
+
+    pub fn catalogue(&self) -> &Catalogue {
+        &self.catalogue
+    }
+
+    /// Records, once per content, which catalogue files are in force (admin). Returns the domains newly
+    /// recorded.
+    pub async fn record_catalogue(
+        &self,
+        actor: &Actor,
+        request: &RequestMeta,
+        files: &[(String, String)],
+    ) -> Result<Vec<DomainId>, LedgerError> {
+        if actor.role != Role::Admin {
+            return Err(LedgerError::Forbidden {
+                role: actor.role,
+                action: "charger le catalogue",
+            });
+        }
+        let mut events = Vec::new();
+        for (name, text) in files {
+            let parsed = crate::domain::DomainCatalogue::from_toml_str(name, text)?;
+            events.push(CatalogueEvent::CatalogueDomainLoaded {
+                schema_version: 1,
+                domain: parsed.domain,
+                file_name: name.clone(),
+                sha256: sha256_hex(text.as_bytes()),
+            });
+        }
+        let recorded = std::sync::Mutex::new(Vec::new());
+        self.catalogue_history
+            .execute(
+                CATALOGUE_STREAM,
+                request.expected_version,
+                &request.metadata(actor),
+                &events,
+                |history: &CatalogueHistory, _| {
+                    let fresh: Vec<CatalogueEvent> = events
+                        .iter()
+                        .filter(|e| {
+                            let CatalogueEvent::CatalogueDomainLoaded { domain, sha256, .. } = e;
+                            history.in_force.get(domain) != Some(sha256)
+                        })
+                        .cloned()
+                        .collect();
+                    if let Ok(mut recorded) = recorded.lock() {
+                        recorded.extend(fresh.iter().map(|e| {
+                            let CatalogueEvent::CatalogueDomainLoaded { domain, .. } = e;
+                            *domain
+                        }));
+                    }
+                    Ok::<_, std::convert::Infallible>(fresh)
+                },
+            )
+            .await?;
+        Ok(recorded.into_inner().unwrap_or_default())
+    }
+
+    /// Imports the candidate base (CSV or XLSX, admin). All rows are checked before anything is
+    /// appended: one bad row and nothing is recorded.
+    pub async fn import_candidates(
+        &self,
+        actor: &Actor,
+        request: &RequestMeta,
+        file_name: &str,
+        bytes: &[u8],
+    ) -> Result<CandidateImportSummary, LedgerError> {
+        if actor.role != Role::Admin {
+            return Err(LedgerError::Forbidden {
+                role: actor.role,
+                action: "importer la base des candidats",
+            });
+        }
+        let lower = file_name.to_ascii_lowercase();
+        let candidates = if lower.ends_with(".xlsx") {
+            crate::import::read_candidates_xlsx(file_name, bytes)?
+        } else if lower.ends_with(".csv") {
+            let text = std::str::from_utf8(bytes).map_err(|_| LedgerError::InvalidFile {
+                file: file_name.to_string(),
+                message: "le fichier CSV n'est pas en UTF-8".into(),
+            })?;
+            crate::import::read_candidates_csv(file_name, text)?
+        } else {
+            return Err(LedgerError::InvalidFile {
+                file: file_name.to_string(),
+                message: "format non pris en charge (attendu .csv ou .xlsx)".into(),
+            });
+        };
+        let source_sha256 = sha256_hex(bytes);
+        let mut summary = CandidateImportSummary {
+            source_sha256: source_sha256.clone(),
+            registered: Vec::new(),
+            updated: Vec::new(),
+            unchanged: Vec::new(),
+        };
+        let summary_cell = std::sync::Mutex::new(&mut summary);
+        self.candidates
+            .execute(
+                CANDIDATES_STREAM,
+                request.expected_version,
+                &request.metadata(actor),
+                &(&source_sha256, &candidates),
+                |base: &CandidateBase, _| {
+                    let mut events = Vec::new();
+                    let mut summary = summary_cell.lock().expect("summary lock");
+                    for candidate in &candidates {
+                        match base.candidates.get(&candidate.finess) {
+                            None => {
+                                summary.registered.push(candidate.finess.clone());
+                                events.push(CandidateBaseEvent::CandidateRegistered {
+                                    schema_version: 1,
+                                    candidate: candidate.clone(),
+                                    source_sha256: source_sha256.clone(),
+                                });
+                            }
+                            Some(existing) if existing == candidate => {
+                                summary.unchanged.push(candidate.finess.clone());
+                            }
+                            Some(_) => {
+                                summary.updated.push(candidate.finess.clone());
+                                events.push(CandidateBaseEvent::CandidateUpdated {
+                                    schema_version: 1,
+                                    candidate: candidate.clone(),
+                                    source_sha256: source_sha256.clone(),
+                                });
+                            }
+                        }
+                    }
+                    Ok::<_, std::convert::Infallible>(events)
+                },
+            )
+            .await?;
+        Ok(summary)
+    }
+
+    /// The candidates this access may see.
+    pub async fn candidates(&self, access: &Access) -> Result<Vec<Candidate>, LedgerError> {
+        let (_, base) = self.candidates.load(CANDIDATES_STREAM).await?;
+        Ok(base
+            .candidates
+            .into_values()
+            .filter(|c| access.may_see(&c.finess))
+            .collect())
+    }
+
+    /// One candidate, if it exists and this access may see it.
+    pub async fn candidate(
+        &self,
+        access: &Access,
+        finess: &Finess,
+    ) -> Result<Candidate, LedgerError> {
+        if !access.may_see(finess) {
+            return Err(LedgerError::NotFound(format!("candidat {finess}")));
+        }
+        let (_, base) = self.candidates.load(CANDIDATES_STREAM).await?;
+        base.candidates
+            .get(finess)
+            .cloned()
+            .ok_or_else(|| LedgerError::NotFound(format!("candidat {finess}")))
+    }
+
+    /// Runs a statement command for this access.
+    pub async fn execute(
+        &self,
+        access: &Access,
+        finess: &Finess,
+        domain: DomainId,
+        command: StatementCommand,
+        request: &RequestMeta,
+    ) -> Result<(i64, Statement), LedgerError> {
+        let candidate = self.candidate(access, finess).await?;
+        let stream = statement_stream(finess, domain);
+        let catalogue = self.catalogue.domain(domain);
+        let role = access.actor.role;
+        let effective_at = self.store.clock().now();
+        let outcome = self
+            .statements
+            .execute(
+                &stream,
+                request.expected_version,
+                &request.metadata(&access.actor),
+                &command,
+                |state: &Statement, _| {
+                    let ctx = DecisionContext {
+                        catalogue,
+                        candidate: &candidate,
+                        effective_at,
+                        role,
+                    };
+                    decide(state, &ctx, command.clone())
+                },
+            )
+            .await?;
+        Ok((outcome.version, outcome.state))
+    }
+
+    /// The statement now (read model) or as of an instant (replay), with its figures and the flags
+    /// this access may see.
+    pub async fn statement(
+        &self,
+        access: &Access,
+        finess: &Finess,
+        domain: DomainId,
+        as_of: Option<DateTime<Utc>>,
+    ) -> Result<StatementView, LedgerError> {
+        let candidate = self.candidate(access, finess).await?;
+        let stream = statement_stream(finess, domain);
+        let (version, state) = match as_of {
+            None => self.statements.load(&stream).await?,
+            Some(instant) => {
+                self.statements
+                    .load_as_of(&stream, ReadBound::as_of(instant))
+                    .await?
+            }
+        };
+        if version == 0 {
+            return Err(LedgerError::NotFound(format!(
+                "état financier {finess} {domain}"
+            )));
+        }
+        let catalogue = self.catalogue.domain(domain);
+        let subsidy = compute_subsidy(&state, catalogue, &candidate, PaymentTotals::default())
+            .map_err(|e| e.to_string());
+        let inputs = FlagInputs {
+            declaration_date: state.declaration_date,
+            payroll_recaps: Vec::new(),
+            anonymisation_key: None,
+            other_invoices: self.other_invoices(finess),
+        };
+        let mut all_flags = flags(&state, catalogue, &candidate, &inputs);
+        if access.actor.role == Role::Etablissement {
+            all_flags = statement::flags::establishment_view(all_flags);
+        }
+        Ok(StatementView {
+            candidate,
+            domain,
+            stream_id: stream,
+            version,
+            as_of,
+            statement: state,
+            subsidy,
+            flags: all_flags,
+        })
+    }
+
+    /// Invoices of every other candidate's statements (for the cross-candidate duplicate flag).
+    fn other_invoices(&self, finess: &Finess) -> Vec<ForeignInvoice> {
+        let mut invoices = Vec::new();
+        for (_, _, statement) in self.statements.all_cached() {
+            let Some(candidate) = &statement.candidate else {
+                continue;
+            };
+            if candidate == finess {
+                continue;
+            }
+            for line in statement.active_lines() {
+                if let LineContent::External(invoice) = &line.content {
+                    invoices.push(ForeignInvoice {
+                        candidate: candidate.clone(),
+                        line_id: line.id.clone(),
+                        supplier: invoice.supplier.clone(),
+                        invoice_number: invoice.invoice_number.clone(),
+                    });
+                }
+            }
+        }
+        invoices
+    }
+
+    /// Every statement stream this access may see: (candidate, domain).
+    pub async fn statements(
+        &self,
+        access: &Access,
+    ) -> Result<Vec<(Finess, DomainId)>, LedgerError> {
+        let mut out = Vec::new();
+        for (_, _, statement) in self.statements.all_cached() {
+            if let (Some(candidate), Some(domain)) = (&statement.candidate, statement.domain) {
+                if access.may_see(candidate) {
+                    out.push((candidate.clone(), domain));
+                }
+            }
+        }
+        out.sort();
+        Ok(out)
+    }
+}
