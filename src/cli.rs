@@ -58,6 +58,21 @@ pub enum Command {
         #[arg(long, default_value = "reports")]
         out: PathBuf,
     },
+    /// The programme catalogue in force.
+    Catalogue {
+        #[command(subcommand)]
+        cmd: crate::cli_ops::CatalogueCmd,
+    },
+    /// The candidate base.
+    Candidates {
+        #[command(subcommand)]
+        cmd: crate::cli_ops::CandidatesCmd,
+    },
+    /// Financial statements: open, declare, correct, withdraw, attainment, submit, reopen, show.
+    Statement {
+        #[command(subcommand)]
+        cmd: crate::cli_ops::StatementCmd,
+    },
     /// Benchmarks that print their figures.
     Bench {
         #[command(subcommand)]
@@ -199,6 +214,18 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 value["recorded_at"] = serde_json::Value::String(event.recorded_at().to_rfc3339());
                 println!("{}", serde_json::to_string(&value)?);
             }
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Catalogue { cmd } => {
+            crate::cli_ops::catalogue(&config, cmd).await?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Candidates { cmd } => {
+            crate::cli_ops::candidates(&config, cmd).await?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Statement { cmd } => {
+            crate::cli_ops::statement(&config, cmd).await?;
             Ok(ExitCode::SUCCESS)
         }
         Command::Demo { out } => {

@@ -8,6 +8,7 @@ pub mod actor;
 pub mod app;
 pub mod bench;
 pub mod cli;
+pub mod cli_ops;
 pub mod clock;
 pub mod config;
 pub mod demo;

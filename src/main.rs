@@ -16,7 +16,16 @@ async fn main() -> ExitCode {
     match care_ledger::cli::run(cli).await {
         Ok(code) => code,
         Err(err) => {
-            eprintln!("erreur : {err:#}");
+            // The whole cause chain, without repeating a cause its parent already quotes.
+            let mut message = err.to_string();
+            for cause in err.chain().skip(1) {
+                let text = cause.to_string();
+                if !message.contains(&text) {
+                    message.push_str(" : ");
+                    message.push_str(&text);
+                }
+            }
+            eprintln!("erreur : {message}");
             ExitCode::FAILURE
         }
     }

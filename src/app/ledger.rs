@@ -447,7 +447,9 @@ impl Ledger {
                         effective_at,
                         role,
                     };
-                    decide(state, &ctx, command.clone())
+                    let mut command = command.clone();
+                    statement::assign_line_id(&mut command, state);
+                    decide(state, &ctx, command)
                 },
             )
             .await?;

@@ -87,13 +87,13 @@ impl fmt::Display for ExpectedVersion {
 
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
-    #[error("stream {stream_id} moved on: expected version {expected}, found {actual}")]
+    #[error("conflit de version sur {stream_id} : version attendue {expected}, version actuelle {actual} (relire puis recommencer)")]
     Conflict {
         stream_id: String,
         expected: ExpectedVersion,
         actual: i64,
     },
-    #[error("idempotency key {key} was already used for a different request")]
+    #[error("clé d'idempotence {key} déjà utilisée pour une autre requête")]
     IdempotencyConflict { key: String },
     #[error("invalid append: {field}: {reason}")]
     InvalidAppend { field: &'static str, reason: String },

@@ -791,3 +791,29 @@ pub fn decide(
         }
     }
 }
+
+/// Gives a declaration without a line id the next free one of its kind (`INT-0001`, `EXT-0002`,
+/// `AUT-0003`, `REC-0004`, numbered by declaration order), deterministically from the state, so that a
+/// retried command with the same idempotency key gets the same id. Ids given by the user are kept.
+pub fn assign_line_id(command: &mut StatementCommand, statement: &Statement) {
+    let (prefix, line_id) = match command {
+        StatementCommand::DeclareInternalCost(i) => ("INT", &mut i.line_id),
+        StatementCommand::DeclareExternalCost(i) => ("EXT", &mut i.line_id),
+        StatementCommand::DeclareOtherCost(i) => ("AUT", &mut i.line_id),
+        StatementCommand::DeclareReceipt(i) => ("REC", &mut i.line_id),
+        _ => return,
+    };
+    if !line_id.trim().is_empty() {
+        return;
+    }
+    let mut n = statement.next_seq + 1;
+    loop {
+        let candidate = format!("{prefix}-{n:04}");
+        let taken = LineId::parse(&candidate).is_some_and(|id| statement.lines.contains_key(&id));
+        if !taken {
+            *line_id = candidate;
+            return;
+        }
+        n += 1;
+    }
+}

@@ -15,9 +15,9 @@ pub mod lines;
 pub mod subsidy;
 
 pub use commands::{
-    decide, parse_date, AttainmentInput, DecisionContext, ExternalCostInput, InternalCostInput,
-    OtherCostInput, ReceiptInput, Refusal, Role, StatementCommand, PLAUSIBLE_DATE_MAX,
-    PLAUSIBLE_DATE_MIN,
+    assign_line_id, decide, parse_date, AttainmentInput, DecisionContext, ExternalCostInput,
+    InternalCostInput, OtherCostInput, ReceiptInput, Refusal, Role, StatementCommand,
+    PLAUSIBLE_DATE_MAX, PLAUSIBLE_DATE_MIN,
 };
 pub use declarations::{parse_declarations, DeclarationFile, DeclarationStep, DeclarationsError};
 pub use events::{AttainmentStatus, StatementEvent, SCHEMA_VERSION_1};
