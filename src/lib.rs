@@ -12,5 +12,6 @@ pub mod clock;
 pub mod config;
 pub mod demo;
 pub mod domain;
+pub mod http;
 pub mod payroll;
 pub mod store;
