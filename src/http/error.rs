@@ -173,9 +173,11 @@ impl ApiError {
                 field: Some("body".into()),
                 ..base(
                     "Requête trop volumineuse",
-                    Some(format!(
-                        "le corps de la requête dépasse la limite de {limit_bytes} octets"
-                    )),
+                    Some(if *limit_bytes > 0 {
+                        format!("le corps de la requête dépasse la limite de {limit_bytes} octets")
+                    } else {
+                        "le corps de la requête dépasse la limite configurée".to_string()
+                    }),
                 )
             },
             ApiError::UnsupportedMediaType => Problem {
