@@ -73,11 +73,49 @@ pub enum Command {
         #[command(subcommand)]
         cmd: crate::cli_ops::StatementCmd,
     },
+    /// Serve the HTTP API (default 127.0.0.1:8080, see `bind` in the configuration).
+    Serve {
+        /// Address to bind, overriding the configuration (e.g. 127.0.0.1:0 for any free port).
+        #[arg(long)]
+        bind: Option<String>,
+    },
+    /// Manage API tokens (stored as hashes; creation and revocation recorded on the stream `tokens`).
+    Token {
+        #[command(subcommand)]
+        what: TokenCommand,
+    },
     /// Benchmarks that print their figures.
     Bench {
         #[command(subcommand)]
         what: BenchCommand,
     },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum TokenCommand {
+    /// Create a token; its secret is printed once.
+    Create {
+        /// etablissement, controleur, paiement or admin.
+        #[arg(long)]
+        role: String,
+        /// The candidate's FINESS (required for etablissement).
+        #[arg(long)]
+        candidate: Option<String>,
+        /// Who holds it.
+        #[arg(long)]
+        label: Option<String>,
+        /// Who creates it (recorded in the event).
+        #[arg(long = "as", default_value = "admin:cli")]
+        actor: String,
+    },
+    /// Revoke a token by its id.
+    Revoke {
+        id: String,
+        #[arg(long = "as", default_value = "admin:cli")]
+        actor: String,
+    },
+    /// List tokens (never their secrets).
+    List,
 }
 
 #[derive(Debug, Subcommand)]
@@ -230,6 +268,20 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         }
         Command::Demo { out } => {
             crate::demo::run(&out).await?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Serve { bind } => {
+            if let Some(bind) = bind {
+                config.bind = bind;
+            }
+            crate::http::serve(config).await?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Token { what } => {
+            let store = open_store(&config).await?;
+            let result = crate::http::tokens::run_cli(&store, what).await;
+            store.close().await;
+            result?;
             Ok(ExitCode::SUCCESS)
         }
         Command::Bench { what } => match what {

@@ -13,6 +13,7 @@ pub mod clock;
 pub mod config;
 pub mod demo;
 pub mod domain;
+pub mod http;
 pub mod import;
 pub mod payroll;
 pub mod store;

@@ -1,0 +1,206 @@
+//! The HTTP service (`care-ledger serve`): actix-web over the event store.
+//!
+//! - [`Application::build`] binds the configured address (port 0 in tests) and is used by both the
+//!   `serve` command and the API tests;
+//! - [`AppState`] is shared by every handler through `web::Data`;
+//! - [`auth::Authenticated`] extracts the caller from `Authorization: Bearer <token>`;
+//!   [`auth::Authenticated::metadata`] builds the metadata of the events a request appends;
+//! - [`error::ApiError`] turns every failure into an RFC 9457 problem (`application/problem+json`);
+//! - every request gets an id (`X-Request-Id`, kept when the client sends a sane one), echoed in the
+//!   response, present in its log lines and stored in the events it appends;
+//! - the OpenAPI document (`/openapi.json`, Swagger UI at `/swagger-ui/`) is generated from the
+//!   handlers' `#[utoipa::path]` annotations listed in [`ApiDoc`].
+//!
+//! Adding a route: write the handler with `#[utoipa::path]`, register it in a `configure` function
+//! (see [`routes::configure`]) called from [`app_config`], list it in [`ApiDoc`]'s `paths(...)` (or
+//! merge another `OpenApi` in [`openapi`]), and add its rows to the role matrix in `tests/http_api.rs`.
+
+pub mod auth;
+pub mod error;
+pub mod routes;
+pub mod tokens;
+
+use crate::clock::{Clock, SystemClock};
+use crate::config::Config;
+use crate::store::EventStore;
+use actix_web::dev::{Server, Service};
+use actix_web::http::header::{HeaderName, HeaderValue};
+use actix_web::{web, App, HttpMessage, HttpServer};
+use auth::{RequestId, REQUEST_ID_HEADER};
+use error::ApiError;
+use std::net::TcpListener;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+use tracing::Instrument;
+use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
+use utoipa::OpenApi;
+use utoipa_swagger_ui::SwaggerUi;
+
+/// How long a graceful shutdown waits for requests in flight.
+pub const SHUTDOWN_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// What every handler shares.
+#[derive(Clone)]
+pub struct AppState {
+    pub store: EventStore,
+    pub config: Config,
+    pub clock: Arc<dyn Clock>,
+}
+
+#[derive(OpenApi)]
+#[openapi(
+    info(
+        title = "care-ledger",
+        description = "Registre des états financiers et paiements CaRE. Authentification : \
+                       `Authorization: Bearer <jeton>`. Erreurs : RFC 9457 (application/problem+json)."
+    ),
+    paths(
+        routes::health,
+        routes::ready,
+        routes::ledger_verify,
+        routes::ledger_checkpoint,
+        routes::stream_events,
+        routes::create_token,
+        routes::revoke_token,
+    ),
+    components(schemas(error::Problem, error::FieldError, tokens::TokenInfo)),
+    modifiers(&BearerSecurity)
+)]
+pub struct ApiDoc;
+
+struct BearerSecurity;
+
+impl utoipa::Modify for BearerSecurity {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        let components = openapi.components.get_or_insert_with(Default::default);
+        components.add_security_scheme(
+            "bearer",
+            SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).build()),
+        );
+    }
+}
+
+/// The whole OpenAPI document (later modules merge theirs here).
+pub fn openapi() -> utoipa::openapi::OpenApi {
+    ApiDoc::openapi()
+}
+
+/// Every route, extractor limit and error handler of the service.
+pub fn app_config(config: &Config) -> impl Fn(&mut web::ServiceConfig) + Clone {
+    let limit = config.max_upload_bytes;
+    move |cfg: &mut web::ServiceConfig| {
+        cfg.app_data(
+            web::JsonConfig::default()
+                .limit(limit)
+                .error_handler(|err, _req| ApiError::from(err).into()),
+        )
+        .app_data(web::PayloadConfig::default().limit(limit))
+        .app_data(web::QueryConfig::default().error_handler(|err, _req| {
+            ApiError::bad_request("query", format!("paramètres invalides : {err}")).into()
+        }))
+        .app_data(web::PathConfig::default().error_handler(|err, _req| {
+            ApiError::bad_request("path", format!("chemin invalide : {err}")).into()
+        }))
+        .configure(routes::configure);
+    }
+}
+
+/// The HTTP server, bound and ready to run.
+pub struct Application {
+    port: u16,
+    server: Server,
+}
+
+impl Application {
+    /// Binds `config.bind` (`127.0.0.1:0` picks a free port) and builds the server.
+    pub async fn build(config: Config, store: EventStore) -> anyhow::Result<Application> {
+        let listener = TcpListener::bind(&config.bind)
+            .map_err(|e| anyhow::anyhow!("cannot bind {}: {e}", config.bind))?;
+        let port = listener.local_addr()?.port();
+        let state = web::Data::new(AppState {
+            clock: store.clock(),
+            store,
+            config: config.clone(),
+        });
+        let routes = app_config(&config);
+        let doc = openapi();
+        let server = HttpServer::new(move || {
+            App::new()
+                .app_data(state.clone())
+                .wrap_fn(|req, srv| {
+                    let request_id = RequestId::from_client_or_new(
+                        req.headers()
+                            .get(REQUEST_ID_HEADER)
+                            .and_then(|v| v.to_str().ok()),
+                    );
+                    req.extensions_mut().insert(request_id.clone());
+                    let span = tracing::info_span!(
+                        "request",
+                        request_id = %request_id.0,
+                        method = %req.method(),
+                        path = %req.path(),
+                    );
+                    let started = Instant::now();
+                    let call = {
+                        let _entered = span.enter();
+                        srv.call(req)
+                    };
+                    async move {
+                        let mut res = call.await?;
+                        if let Ok(value) = HeaderValue::from_str(&request_id.0) {
+                            res.headers_mut()
+                                .insert(HeaderName::from_static(REQUEST_ID_HEADER), value);
+                        }
+                        tracing::info!(
+                            status = res.status().as_u16(),
+                            elapsed_ms = started.elapsed().as_millis() as u64,
+                            "request served"
+                        );
+                        Ok(res)
+                    }
+                    .instrument(span)
+                })
+                .configure(routes.clone())
+                .service(SwaggerUi::new("/swagger-ui/{_:.*}").url("/openapi.json", doc.clone()))
+                .default_service(web::to(routes::not_found))
+        })
+        .shutdown_timeout(SHUTDOWN_TIMEOUT.as_secs())
+        .listen(listener)?
+        .run();
+        Ok(Application { port, server })
+    }
+
+    pub fn port(&self) -> u16 {
+        self.port
+    }
+
+    /// Runs until SIGINT/SIGTERM (graceful: requests in flight finish, up to [`SHUTDOWN_TIMEOUT`]).
+    pub async fn run_until_stopped(self) -> std::io::Result<()> {
+        self.server.await
+    }
+}
+
+/// `care-ledger serve`: open the ledger, bind, serve until stopped, close the database.
+pub async fn serve(config: Config) -> anyhow::Result<()> {
+    let store = EventStore::open(&config.database_url, Arc::new(SystemClock)).await?;
+    let app = Application::build(config.clone(), store.clone()).await?;
+    let bound = format!(
+        "{}:{}",
+        config
+            .bind
+            .rsplit_once(':')
+            .map(|(h, _)| h)
+            .unwrap_or("127.0.0.1"),
+        app.port()
+    );
+    tracing::info!(
+        address = %bound,
+        database = %crate::store::redact(&config.database_url),
+        "care-ledger serving"
+    );
+    eprintln!("care-ledger : service sur http://{bound} (arrêt : Ctrl-C)");
+    app.run_until_stopped().await?;
+    store.close().await;
+    eprintln!("care-ledger : arrêté");
+    Ok(())
+}
