@@ -14,6 +14,17 @@ use std::path::{Path, PathBuf};
 
 const SEED: &str = include_str!("../fixtures/payroll/seed_003_recap_source.txt");
 
+/// A workbook with a fixed creation date, so that regenerated fixtures are byte-identical.
+fn new_workbook() -> Result<Workbook, XlsxError> {
+    let mut wb = Workbook::new();
+    let created = rust_xlsxwriter::ExcelDateTime::from_ymd(2025, 1, 15)?;
+    let props = rust_xlsxwriter::DocProperties::new()
+        .set_author("care-ledger fixtures")
+        .set_creation_datetime(&created);
+    wb.set_properties(&props);
+    Ok(wb)
+}
+
 fn out_dir() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/payroll")
 }
@@ -34,7 +45,7 @@ fn seed_rows() -> Vec<Vec<String>> {
 }
 
 fn write_seed_xlsx(path: &Path) -> Result<(), XlsxError> {
-    let mut wb = Workbook::new();
+    let mut wb = new_workbook()?;
     let ws = wb.add_worksheet().set_name("Feuil1")?;
     let bold = Format::new().set_bold();
     let title = Format::new().set_bold().set_align(FormatAlign::Center);
@@ -271,7 +282,7 @@ fn write_split_block(
 }
 
 fn write_one_employee_per_sheet(path: &Path) -> Result<(), XlsxError> {
-    let mut wb = Workbook::new();
+    let mut wb = new_workbook()?;
     // E1001: full year 2024, no warning.
     let ws = wb.add_worksheet().set_name("Salarié E1001")?;
     write_split_block(
@@ -376,7 +387,7 @@ fn livre_employee(i: u32) -> LivreEmployee {
 }
 
 fn write_livre(path: &Path) -> Result<(), XlsxError> {
-    let mut wb = Workbook::new();
+    let mut wb = new_workbook()?;
     let ws = wb.add_worksheet().set_name("Livre de paie 2024")?;
     let bold = Format::new().set_bold();
     let amount = Format::new().set_num_format("#,##0.00");

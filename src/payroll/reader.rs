@@ -273,6 +273,10 @@ pub fn detect_delimiter(text: &str) -> u8 {
     best.0
 }
 
+fn memchr_count(bytes: &[u8]) -> u64 {
+    bytes.iter().filter(|b| **b == b'\n').count() as u64
+}
+
 fn read_csv(file_name: &str, bytes: &[u8], limits: &Limits) -> Result<Workbook, PayrollError> {
     let text = decode_text(bytes)?;
     let delimiter = detect_delimiter(&text);
@@ -283,6 +287,9 @@ fn read_csv(file_name: &str, bytes: &[u8], limits: &Limits) -> Result<Workbook, 
         .from_reader(text.as_bytes());
     let mut cells: Vec<Vec<Data>> = Vec::new();
     let mut lines = Vec::new();
+    let text_bytes = text.as_bytes();
+    let mut counted_to = 0usize;
+    let mut line_count = 0u64;
     let mut width = 0usize;
     for record in reader.records() {
         let record = record.map_err(|e| PayrollError::Corrupt {
@@ -303,7 +310,15 @@ fn read_csv(file_name: &str, bytes: &[u8], limits: &Limits) -> Result<Workbook, 
                 max_columns: limits.max_columns,
             });
         }
-        lines.push(record.position().map_or(0, |p| p.line()));
+        // The physical line, counted from the record's byte offset (the csv crate's own line count
+        // does not count blank lines the way an editor shows them).
+        let mut offset = record.position().map_or(0, |p| p.byte() as usize).min(text_bytes.len());
+        while offset < text_bytes.len() && matches!(text_bytes[offset], b'\r' | b'\n') {
+            offset += 1;
+        }
+        line_count += memchr_count(&text_bytes[counted_to..offset]);
+        counted_to = offset;
+        lines.push(line_count + 1);
         width = width.max(record.len());
         cells.push(
             record
