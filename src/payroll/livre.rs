@@ -139,16 +139,6 @@ pub fn parse_sheet(sheet: &Sheet, rules: &RubriqueRules) -> Result<Vec<PayrollRe
         if cells.iter().all(is_empty) {
             continue;
         }
-        match meta_kind(cells) {
-            Some(MetaKind::Period) => {
-                let line = read_meta_line(cells, MetaKind::Period, sheet.cell_ref(r, 0))?;
-                sheet_period = line.period;
-                continue;
-            }
-            // Other title lines of a matrix ("Salariés : tous", establishment) say nothing per row.
-            Some(_) if layout.is_none() => continue,
-            _ => {}
-        }
         let all_text = cells
             .iter()
             .all(|d| matches!(d, calamine::Data::String(_) | calamine::Data::Empty));
@@ -160,6 +150,16 @@ pub fn parse_sheet(sheet: &Sheet, rules: &RubriqueRules) -> Result<Vec<PayrollRe
                 }
                 continue;
             }
+        }
+        match meta_kind(cells) {
+            Some(MetaKind::Period) => {
+                let line = read_meta_line(cells, MetaKind::Period, sheet.cell_ref(r, 0))?;
+                sheet_period = line.period;
+                continue;
+            }
+            // Other title lines of a matrix ("Salariés : tous", establishment) say nothing per row.
+            Some(_) if layout.is_none() => continue,
+            _ => {}
         }
         let Some((cols, described)) = layout.as_ref() else {
             continue;
