@@ -32,7 +32,11 @@ fn out_dir() -> PathBuf {
 /// A French figure of the seed ("54 031,25", "6,90000", "1") as f64, for writing a numeric cell.
 fn seed_number(text: &str) -> Option<f64> {
     let t: String = text.trim().chars().filter(|c| !c.is_whitespace()).collect();
-    if t.is_empty() || !t.chars().all(|c| c.is_ascii_digit() || c == ',' || c == '-') {
+    if t.is_empty()
+        || !t
+            .chars()
+            .all(|c| c.is_ascii_digit() || c == ',' || c == '-')
+    {
         return None;
     }
     t.replace(',', ".").parse().ok()
@@ -65,7 +69,10 @@ fn write_seed_xlsx(path: &Path) -> Result<(), XlsxError> {
             }
             match seed_number(text) {
                 Some(v) if r > 5 => {
-                    let f = if text.contains(",00000") || text.matches(',').count() == 1 && text.split(',').nth(1).is_some_and(|d| d.len() == 5) {
+                    let f = if text.contains(",00000")
+                        || text.matches(',').count() == 1
+                            && text.split(',').nth(1).is_some_and(|d| d.len() == 5)
+                    {
                         &rate
                     } else {
                         &amount
@@ -106,7 +113,10 @@ fn write_seed_csv(path: &Path) -> std::io::Result<()> {
 }
 
 fn xml_escape(s: &str) -> String {
-    s.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;")
+    s.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+        .replace('"', "&quot;")
 }
 
 /// A minimal OpenDocument spreadsheet: mimetype (stored, first), manifest, content.
@@ -184,7 +194,12 @@ fn gross<'a>(text: &'a str, amount: f64, base: Option<f64>) -> Line<'a> {
     }
 }
 
-fn contribution<'a>(text: &'a str, base: f64, tx_sal: Option<f64>, tx_pat: Option<f64>) -> Line<'a> {
+fn contribution<'a>(
+    text: &'a str,
+    base: f64,
+    tx_sal: Option<f64>,
+    tx_pat: Option<f64>,
+) -> Line<'a> {
     let round = |v: f64| (v * 100.0).round() / 100.0;
     Line {
         text,
@@ -241,7 +256,12 @@ fn write_split_block(
     for (i, line) in lines.iter().enumerate() {
         if !wrote_gross_total && line.remuneration.is_none() {
             ws.write_string(row, 0, "Total Heure / Brut")?;
-            ws.write_number_with_format(row, 3, (total_gross * 100.0_f64).round() / 100.0, &amount)?;
+            ws.write_number_with_format(
+                row,
+                3,
+                (total_gross * 100.0_f64).round() / 100.0,
+                &amount,
+            )?;
             row += 1;
             wrote_gross_total = true;
         }
@@ -338,14 +358,22 @@ fn write_one_employee_per_sheet(path: &Path) -> Result<(), XlsxError> {
         &[
             gross("0005 Salaire de base", 30000.0, Some(1213.0)),
             gross("4800 Indemnité de départ à la retraite", 5000.0, None),
-            gross("4810 Indemnité compensatrice de congés payés", 1250.5, Some(12.0)),
+            gross(
+                "4810 Indemnité compensatrice de congés payés",
+                1250.5,
+                Some(12.0),
+            ),
             contribution("2030 Ass. Vieillesse TA", 36250.5, Some(6.9), Some(8.55)),
             contribution("7020 Assurance Chômage", 36250.5, None, Some(4.05)),
         ],
         None,
     )?;
     let ws = wb.add_worksheet().set_name("Notes")?;
-    ws.write_string(0, 0, "Export du logiciel de paie, 15/01/2025 ; un salarié par feuille.")?;
+    ws.write_string(
+        0,
+        0,
+        "Export du logiciel de paie, 15/01/2025 ; un salarié par feuille.",
+    )?;
     wb.save(path)
 }
 
@@ -523,7 +551,9 @@ fn small_csv(replace_remuneration: Option<&str>, second_block: bool, with_total:
         lines.push("Récapitulatif de paie".into());
         lines.push("Période de 01/01/2024 au 31/12/2024".into());
         lines.push("Salarié(s) de C3001".into());
-        lines.push("RUBRIQUES;NB SALARIE;REMUNERATION;BASE;TX SAL.;SALARIAL;TX PAT.;PATRONAL".into());
+        lines.push(
+            "RUBRIQUES;NB SALARIE;REMUNERATION;BASE;TX SAL.;SALARIAL;TX PAT.;PATRONAL".into(),
+        );
         lines.push("0005 Salaires Mensuel;1;1 000,00;;;;;".into());
         lines.push("Total Heure / Brut;;1000,00;;;;;".into());
         lines.push("Total Retenus;;;;;;;0,00".into());
@@ -558,20 +588,41 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     write_seed_ods(&dir.join("seed_003_recap.ods"))?;
     write_one_employee_per_sheet(&dir.join("one_employee_per_sheet.xlsx"))?;
     write_livre(&dir.join("livre_de_paie_50.xlsx"))?;
-    std::fs::write(dir.join("windows1252_two_employees.csv"), cp1252(&windows1252_csv()))?;
+    std::fs::write(
+        dir.join("windows1252_two_employees.csv"),
+        cp1252(&windows1252_csv()),
+    )?;
     std::fs::write(
         dir.join("anonymisation_key.csv"),
         "Pseudonyme;Matricule;Commentaire\r\nSAL-001;44A567;seed 003\r\nSAL-002;E1001;\r\nSAL-003;E1002;\r\nSAL-004;E1003;\r\n",
     )?;
     let broken = dir.join("broken");
     std::fs::create_dir_all(&broken)?;
-    std::fs::write(broken.join("ambiguous_amount.csv"), small_csv(Some("1.234"), false, true))?;
-    std::fs::write(broken.join("duplicate_employee_year.csv"), small_csv(None, true, true))?;
-    std::fs::write(broken.join("missing_employer_total.csv"), small_csv(None, false, false))?;
-    std::fs::write(broken.join("three_decimals_amount.csv"), small_csv(Some("30 000,125"), false, true))?;
+    std::fs::write(
+        broken.join("ambiguous_amount.csv"),
+        small_csv(Some("1.234"), false, true),
+    )?;
+    std::fs::write(
+        broken.join("duplicate_employee_year.csv"),
+        small_csv(None, true, true),
+    )?;
+    std::fs::write(
+        broken.join("missing_employer_total.csv"),
+        small_csv(None, false, false),
+    )?;
+    std::fs::write(
+        broken.join("three_decimals_amount.csv"),
+        small_csv(Some("30 000,125"), false, true),
+    )?;
     let seed_xlsx = std::fs::read(dir.join("seed_003_recap.xlsx"))?;
-    std::fs::write(broken.join("truncated.xlsx"), &seed_xlsx[..seed_xlsx.len() / 2])?;
-    std::fs::write(broken.join("not_a_workbook.xlsx"), "Ceci n'est pas un classeur.\n")?;
+    std::fs::write(
+        broken.join("truncated.xlsx"),
+        &seed_xlsx[..seed_xlsx.len() / 2],
+    )?;
+    std::fs::write(
+        broken.join("not_a_workbook.xlsx"),
+        "Ceci n'est pas un classeur.\n",
+    )?;
     write_zip_bomb(&broken.join("zip_bomb.xlsx"))?;
     println!("fixtures written to {}", dir.display());
     Ok(())

@@ -40,12 +40,27 @@ fn an_ambiguous_amount_in_a_workbook_names_the_sheet_and_cell() {
         &["Période du 01/01/2024 au 31/12/2024"],
         &["Salarié(s) de 44A567"],
         &[
-            "RUBRIQUES", "NB SALARIE", "REMUNERATION", "BASE", "TX SAL.", "SALARIAL", "TX PAT.",
+            "RUBRIQUES",
+            "NB SALARIE",
+            "REMUNERATION",
+            "BASE",
+            "TX SAL.",
+            "SALARIAL",
+            "TX PAT.",
             "PATRONAL",
         ],
         &["0005 Salaires Mensuel", "1", "1 000,00"],
         &["Total Brut", "", "1 000,00"],
-        &["2030 Vieillesse", "1", "", "1 000,00", "", "", "8,55000", "1,234"],
+        &[
+            "2030 Vieillesse",
+            "1",
+            "",
+            "1 000,00",
+            "",
+            "",
+            "8,55000",
+            "1,234",
+        ],
     ];
     for (r, row) in rows.iter().enumerate() {
         for (c, v) in row.iter().enumerate() {
@@ -57,7 +72,8 @@ fn an_ambiguous_amount_in_a_workbook_names_the_sheet_and_cell() {
     let bytes = wb.save_to_buffer().unwrap();
     let err = error_of_bytes("recap.xlsx", &bytes, &Limits::default());
     assert!(
-        err.to_string().starts_with("Feuil1!H6 : montant ambigu \"1,234\""),
+        err.to_string()
+            .starts_with("Feuil1!H6 : montant ambigu \"1,234\""),
         "{err}"
     );
 }
@@ -83,7 +99,10 @@ fn the_same_employee_twice_in_one_year_is_refused() {
 #[test]
 fn a_recap_without_its_employer_total_is_refused() {
     let err = error_of("broken/missing_employer_total.csv");
-    assert!(matches!(err, PayrollError::MissingEmployerTotal { .. }), "{err}");
+    assert!(
+        matches!(err, PayrollError::MissingEmployerTotal { .. }),
+        "{err}"
+    );
     assert!(err.to_string().contains("C3001"));
 }
 
@@ -96,14 +115,23 @@ fn a_truncated_xlsx_is_reported_as_corrupt() {
 #[test]
 fn a_text_file_named_xlsx_is_reported_as_corrupt() {
     let err = error_of("broken/not_a_workbook.xlsx");
-    assert!(matches!(err, PayrollError::Corrupt { ref format, .. } if format == "xlsx"), "{err}");
+    assert!(
+        matches!(err, PayrollError::Corrupt { ref format, .. } if format == "xlsx"),
+        "{err}"
+    );
 }
 
 #[test]
 fn a_decompression_bomb_is_refused_before_calamine_opens_it() {
     let err = error_of("broken/zip_bomb.xlsx");
-    assert!(matches!(err, PayrollError::DecompressionBomb { .. }), "{err}");
-    assert!(err.to_string().contains("xl/worksheets/sheet1.xml"), "{err}");
+    assert!(
+        matches!(err, PayrollError::DecompressionBomb { .. }),
+        "{err}"
+    );
+    assert!(
+        err.to_string().contains("xl/worksheets/sheet1.xml"),
+        "{err}"
+    );
 }
 
 #[test]
@@ -114,7 +142,10 @@ fn an_archive_above_the_uncompressed_limit_is_refused() {
         ..Limits::default()
     };
     let err = error_of_bytes("seed.xlsx", &bytes, &limits);
-    assert!(matches!(err, PayrollError::DecompressionBomb { .. }), "{err}");
+    assert!(
+        matches!(err, PayrollError::DecompressionBomb { .. }),
+        "{err}"
+    );
 }
 
 #[test]
@@ -142,7 +173,10 @@ fn a_file_above_the_row_limit_is_refused() {
         ..Limits::default()
     };
     let err = error_of_bytes("seed.xlsx", &bytes, &limits);
-    assert!(matches!(err, PayrollError::TooManyRows { max_rows: 10, .. }), "{err}");
+    assert!(
+        matches!(err, PayrollError::TooManyRows { max_rows: 10, .. }),
+        "{err}"
+    );
     let csv = std::fs::read(fixture("seed_003_recap.csv")).unwrap();
     let err = error_of_bytes("seed.csv", &csv, &limits);
     assert!(matches!(err, PayrollError::TooManyRows { .. }), "{err}");
@@ -182,7 +216,10 @@ fn an_aggregate_recap_of_all_employees_is_refused() {
     let text = "Période du 01/01/2024 au 31/12/2024\nSalarié(s) de 44A567 à 44A999\n\
         RUBRIQUES;NB SALARIE;REMUNERATION;BASE;PATRONAL\n0005 Salaire;3;90 000,00;;\n";
     let err = error_of_bytes("plage.csv", text.as_bytes(), &Limits::default());
-    assert!(err.to_string().contains("plage.csv ligne 2 colonne 1 (A)"), "{err}");
+    assert!(
+        err.to_string().contains("plage.csv ligne 2 colonne 1 (A)"),
+        "{err}"
+    );
 }
 
 #[test]

@@ -3,8 +3,8 @@
 
 use care_ledger::domain::{Matricule, Money};
 use care_ledger::payroll::{
-    import_bytes, import_file, AnonymisationKey, Limits, PayrollImport, PayrollRecap,
-    RubriqueKind, RubriqueRules,
+    import_bytes, import_file, AnonymisationKey, Limits, PayrollImport, PayrollRecap, RubriqueKind,
+    RubriqueRules,
 };
 use chrono::NaiveDate;
 use std::path::PathBuf;
@@ -97,7 +97,9 @@ fn an_entry_during_the_year_proposes_the_full_year_equivalent_with_its_computati
     assert_eq!(p.counted_to, date(2024, 12, 31));
     assert_eq!(p.annualised_gross, money(3_593_455));
     assert_eq!(p.annualised_charges, money(727_675));
-    assert!(p.computation_fr.contains("27\u{202f}000,00\u{a0}€ × 366 / 275 = 35\u{202f}934,55\u{a0}€"));
+    assert!(p
+        .computation_fr
+        .contains("27\u{202f}000,00\u{a0}€ × 366 / 275 = 35\u{202f}934,55\u{a0}€"));
     assert!(codes(e).contains(&"PERIODE_PARTIELLE"));
 }
 
@@ -203,7 +205,10 @@ fn the_livre_de_paie_reads_dates_departures_and_gaps() {
     assert_eq!(p.annualised_charges, money(1_348_969));
     let e13 = recap(&import, "E0013");
     assert_eq!(e13.entry_date, Some(date(2024, 3, 1)));
-    assert_eq!(e13.full_year_equivalent().unwrap().annualised_gross, money(4_794_062));
+    assert_eq!(
+        e13.full_year_equivalent().unwrap().annualised_gross,
+        money(4_794_062)
+    );
     let e33 = recap(&import, "E0033");
     assert_eq!(e33.total_gross, money(5_569_150));
     assert_eq!(e33.sum_gross_rubriques, money(5_559_150));
@@ -218,8 +223,9 @@ fn the_livre_de_paie_reads_dates_departures_and_gaps() {
 
 #[test]
 fn the_anonymisation_key_maps_pseudonyms_to_recap_matricules_both_ways() {
-    let key = AnonymisationKey::parse_csv(&std::fs::read(fixture("anonymisation_key.csv")).unwrap())
-        .unwrap();
+    let key =
+        AnonymisationKey::parse_csv(&std::fs::read(fixture("anonymisation_key.csv")).unwrap())
+            .unwrap();
     assert_eq!(key.len(), 4);
     assert_eq!(key.resolve("SAL-001").map(|m| m.as_str()), Some("44A567"));
     assert_eq!(
@@ -238,13 +244,16 @@ fn the_anonymisation_key_maps_pseudonyms_to_recap_matricules_both_ways() {
 
 #[test]
 fn an_anonymisation_key_with_a_pseudonym_twice_is_refused_naming_the_line() {
-    let err = AnonymisationKey::parse_csv(b"pseudonyme,matricule\nP1,M1\nP2,M2\nP1,M3\n").unwrap_err();
+    let err =
+        AnonymisationKey::parse_csv(b"pseudonyme,matricule\nP1,M1\nP2,M2\nP1,M3\n").unwrap_err();
     assert_eq!(
         err.to_string(),
         "clé d'anonymisation ligne 4 : pseudonyme « P1 » déjà associé au matricule M1"
     );
     let err = AnonymisationKey::parse_csv(b"nom;prenom\nA;B\n").unwrap_err();
-    assert!(err.to_string().contains("PSEUDONYME et MATRICULE introuvables"));
+    assert!(err
+        .to_string()
+        .contains("PSEUDONYME et MATRICULE introuvables"));
 }
 
 #[test]

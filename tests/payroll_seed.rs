@@ -35,8 +35,14 @@ fn the_seed_recap(name: &str) -> PayrollRecap {
 
 fn assert_seed_figures(recap: &PayrollRecap) {
     assert_eq!(recap.matricule.as_str(), "44A567");
-    assert_eq!(recap.period_start, NaiveDate::from_ymd_opt(2024, 1, 1).unwrap());
-    assert_eq!(recap.period_end, NaiveDate::from_ymd_opt(2024, 12, 31).unwrap());
+    assert_eq!(
+        recap.period_start,
+        NaiveDate::from_ymd_opt(2024, 1, 1).unwrap()
+    );
+    assert_eq!(
+        recap.period_end,
+        NaiveDate::from_ymd_opt(2024, 12, 31).unwrap()
+    );
     assert_eq!(recap.year, 2024);
     assert_eq!(recap.entry_date, None);
     assert_eq!(recap.exit_date, None);
@@ -93,7 +99,10 @@ fn differences_between_sums_and_totals_are_warnings_with_both_figures() {
     assert_eq!(employer.values["somme_rubriques"], "32953.56");
     assert_eq!(employer.values["total"], "32935.48");
     assert_eq!(employer.values["ecart"], "-18.08");
-    assert!(!recap.warnings.iter().any(|w| w.code == "ECART_TOTAL_SALARIAL"));
+    assert!(!recap
+        .warnings
+        .iter()
+        .any(|w| w.code == "ECART_TOTAL_SALARIAL"));
 }
 
 #[test]
@@ -168,10 +177,15 @@ fn employer_rates_printed_in_the_salarial_column_are_read_as_employer_rates() {
     assert_eq!(malade.amount_employee, None);
     assert_eq!(malade.rate_employer, Some(dec!(7000)));
     let shifted = warning(&recap, "TAUX_PATRONAL_EN_COLONNE_SALARIALE");
-    assert!(shifted.values["rubriques"].starts_with("2000, 2090, 2120, 5344, 5500, 5508, 71A0, 8545"));
+    assert!(
+        shifted.values["rubriques"].starts_with("2000, 2090, 2120, 5344, 5500, 5508, 71A0, 8545")
+    );
     // "7 000,00" as a rate is implausible: flagged with its cell, figures untouched.
     let rate = warning(&recap, "TAUX_INVRAISEMBLABLE");
-    assert_eq!(rate.values["cellule"], "seed_003_recap.csv ligne 15 colonne 6 (F)");
+    assert_eq!(
+        rate.values["cellule"],
+        "seed_003_recap.csv ligne 15 colonne 6 (F)"
+    );
     let vieillesse = recap
         .rubriques
         .iter()
@@ -201,8 +215,28 @@ fn the_three_formats_of_the_seed_give_the_same_recap() {
         assert_eq!(xlsx.rubriques.len(), other.rubriques.len());
         for (a, b) in xlsx.rubriques.iter().zip(&other.rubriques) {
             assert_eq!(
-                (&a.code, &a.label, a.kind, a.amount_gross, a.amount_employee, a.amount_employer, a.rate_employee, a.rate_employer, a.informational_value),
-                (&b.code, &b.label, b.kind, b.amount_gross, b.amount_employee, b.amount_employer, b.rate_employee, b.rate_employer, b.informational_value)
+                (
+                    &a.code,
+                    &a.label,
+                    a.kind,
+                    a.amount_gross,
+                    a.amount_employee,
+                    a.amount_employer,
+                    a.rate_employee,
+                    a.rate_employer,
+                    a.informational_value
+                ),
+                (
+                    &b.code,
+                    &b.label,
+                    b.kind,
+                    b.amount_gross,
+                    b.amount_employee,
+                    b.amount_employer,
+                    b.rate_employee,
+                    b.rate_employer,
+                    b.informational_value
+                )
             );
         }
     }
@@ -213,7 +247,10 @@ fn the_import_records_the_file_hash_and_is_serialisable() {
     let import = import("seed_003_recap.csv");
     let bytes = std::fs::read(fixture("seed_003_recap.csv")).unwrap();
     use sha2::Digest;
-    assert_eq!(import.source_sha256, hex::encode(sha2::Sha256::digest(&bytes)));
+    assert_eq!(
+        import.source_sha256,
+        hex::encode(sha2::Sha256::digest(&bytes))
+    );
     let json = serde_json::to_string(&import).unwrap();
     assert!(json.contains("\"total_gross\":\"55631.25\""));
     let back: PayrollImport = serde_json::from_str(&json).unwrap();

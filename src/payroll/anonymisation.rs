@@ -74,8 +74,12 @@ impl AnonymisationKey {
             }
             let Some((p_col, m_col)) = columns else {
                 let keys: Vec<String> = record.iter().map(header_key).collect();
-                let p = keys.iter().position(|k| PSEUDONYM_HEADERS.contains(&k.as_str()));
-                let m = keys.iter().position(|k| MATRICULE_HEADERS.contains(&k.as_str()));
+                let p = keys
+                    .iter()
+                    .position(|k| PSEUDONYM_HEADERS.contains(&k.as_str()));
+                let m = keys
+                    .iter()
+                    .position(|k| MATRICULE_HEADERS.contains(&k.as_str()));
                 match (p, m) {
                     (Some(p), Some(m)) => columns = Some((p, m)),
                     _ => return Err(AnonymisationError::MissingHeaders),

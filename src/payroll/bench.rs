@@ -94,7 +94,11 @@ impl fmt::Display for BenchReport {
             self.file_bytes as f64 / 1_048_576.0,
             self.generate.as_secs_f64()
         )?;
-        writeln!(f, "  raw calamine read : {:>8.3} s", self.calamine_read.as_secs_f64())?;
+        writeln!(
+            f,
+            "  raw calamine read : {:>8.3} s",
+            self.calamine_read.as_secs_f64()
+        )?;
         writeln!(
             f,
             "  care-ledger import: {:>8.3} s  ({} recaps)  speed vs calamine {:.2}× (target ≥ 0.5×)",

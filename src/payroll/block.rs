@@ -19,11 +19,11 @@
 
 use crate::domain::Money;
 use crate::payroll::cells::{amount_at, decimal_at};
-use crate::payroll::number::check_amount;
 use crate::payroll::error::{CellProblem, CellRef, PayrollError};
 use crate::payroll::header::{detect, FoundHeader, RecapColumns};
 use crate::payroll::meta::{meta_kind, read_meta_line, MetaKind};
 use crate::payroll::model::{PayrollRecap, PayrollWarning, Rubrique, RubriqueKind};
+use crate::payroll::number::check_amount;
 use crate::payroll::reader::{cell_text, is_empty, Sheet};
 use crate::payroll::recap::{Draft, Period};
 use crate::payroll::rules::{RubriqueRules, RuleEffect};
@@ -70,7 +70,10 @@ struct Pending {
     any: bool,
 }
 
-pub fn parse_sheet(sheet: &Sheet, rules: &RubriqueRules) -> Result<Vec<PayrollRecap>, PayrollError> {
+pub fn parse_sheet(
+    sheet: &Sheet,
+    rules: &RubriqueRules,
+) -> Result<Vec<PayrollRecap>, PayrollError> {
     let mut recaps = Vec::new();
     let mut pending = Pending::default();
     let mut last_period: Option<Period> = None;
@@ -213,7 +216,9 @@ fn rubrique_text(cells: &[Data], cols: &RecapColumns) -> String {
 }
 
 fn is_total_label(folded: &str) -> bool {
-    folded.starts_with("total") || folded.starts_with("s/total") || folded.starts_with("sous total")
+    folded.starts_with("total")
+        || folded.starts_with("s/total")
+        || folded.starts_with("sous total")
         || folded.starts_with("sous-total")
 }
 
@@ -236,9 +241,10 @@ fn read_line(
             let values: Vec<String> = numeric
                 .iter()
                 .filter_map(|c| {
-                    cells.get(*c).and_then(cell_text).map(|t| {
-                        format!("{} = {}", sheet.cell_ref(r, *c).a1(), t)
-                    })
+                    cells
+                        .get(*c)
+                        .and_then(cell_text)
+                        .map(|t| format!("{} = {}", sheet.cell_ref(r, *c).a1(), t))
                 })
                 .collect();
             block.draft.warnings.push(PayrollWarning::new(
@@ -375,7 +381,10 @@ fn read_total(
     let at = sheet.cell_ref(r, cols.rubrique);
     if folded.contains("brut") {
         if block.draft.total_gross.is_some() {
-            return Err(PayrollError::cell(at, CellProblem::DuplicateTotal(label.to_string())));
+            return Err(PayrollError::cell(
+                at,
+                CellProblem::DuplicateTotal(label.to_string()),
+            ));
         }
         let amount = amount_at(sheet, r, cols.remuneration)?.ok_or_else(|| {
             PayrollError::cell(
@@ -397,7 +406,10 @@ fn read_total(
         .any(|k| folded.contains(k));
     if contributions {
         if block.draft.total_employer.is_some() {
-            return Err(PayrollError::cell(at, CellProblem::DuplicateTotal(label.to_string())));
+            return Err(PayrollError::cell(
+                at,
+                CellProblem::DuplicateTotal(label.to_string()),
+            ));
         }
         let amount = amount_at(sheet, r, cols.amount_employer)?.ok_or_else(|| {
             PayrollError::cell(

@@ -10,7 +10,8 @@ use rust_decimal::Decimal;
 
 /// A number, or `None` for an empty cell (also a lone `-`, the accountants' nil).
 pub fn decimal_at(sheet: &Sheet, row: usize, col: usize) -> Result<Option<Decimal>, PayrollError> {
-    decimal_of(sheet.get(row, col)).map_err(|problem| PayrollError::cell(sheet.cell_ref(row, col), problem))
+    decimal_of(sheet.get(row, col))
+        .map_err(|problem| PayrollError::cell(sheet.cell_ref(row, col), problem))
 }
 
 pub fn decimal_of(data: &Data) -> Result<Option<Decimal>, CellProblem> {
@@ -68,7 +69,9 @@ pub fn date_at(sheet: &Sheet, row: usize, col: usize) -> Result<Option<NaiveDate
             let (y, m, d, _, _, _, _) = dt.to_ymd_hms_milli();
             NaiveDate::from_ymd_opt(y as i32, m as u32, d as u32)
                 .map(Some)
-                .ok_or_else(|| PayrollError::cell(at(), CellProblem::BadDate(format!("{y}-{m}-{d}"))))
+                .ok_or_else(|| {
+                    PayrollError::cell(at(), CellProblem::BadDate(format!("{y}-{m}-{d}")))
+                })
         }
         Data::DateTimeIso(s) => parse_date_text(s.get(..10).unwrap_or(s))
             .map(Some)
@@ -79,7 +82,10 @@ pub fn date_at(sheet: &Sheet, row: usize, col: usize) -> Result<Option<NaiveDate
         Data::Int(i) => excel_serial_date(*i as f64)
             .map(Some)
             .ok_or_else(|| PayrollError::cell(at(), CellProblem::BadDate(i.to_string()))),
-        other => Err(PayrollError::cell(at(), CellProblem::BadDate(format!("{other}")))),
+        other => Err(PayrollError::cell(
+            at(),
+            CellProblem::BadDate(format!("{other}")),
+        )),
     }
 }
 
@@ -88,7 +94,8 @@ fn excel_serial_date(serial: f64) -> Option<NaiveDate> {
     if !(61.0..=2_958_465.0).contains(&serial) {
         return None;
     }
-    NaiveDate::from_ymd_opt(1899, 12, 30)?.checked_add_days(chrono::Days::new(serial.floor() as u64))
+    NaiveDate::from_ymd_opt(1899, 12, 30)?
+        .checked_add_days(chrono::Days::new(serial.floor() as u64))
 }
 
 /// `31/12/2024`, `31.12.2024`, `31-12-2024`, `2024-12-31`; plausible years only (1950–2100).
@@ -97,7 +104,10 @@ pub fn parse_date_text(text: &str) -> Option<NaiveDate> {
     let date = if t.len() >= 10 && t.as_bytes().get(4) == Some(&b'-') {
         NaiveDate::parse_from_str(t.get(..10)?, "%Y-%m-%d").ok()?
     } else {
-        let normalised: String = t.chars().map(|c| if c == '.' || c == '-' { '/' } else { c }).collect();
+        let normalised: String = t
+            .chars()
+            .map(|c| if c == '.' || c == '-' { '/' } else { c })
+            .collect();
         let mut parts = normalised.split('/');
         let d: u32 = parts.next()?.trim().parse().ok()?;
         let m: u32 = parts.next()?.trim().parse().ok()?;

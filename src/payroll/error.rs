@@ -60,7 +60,9 @@ pub fn column_letters(col: u32) -> String {
 /// What is wrong with one cell.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum CellProblem {
-    #[error("montant ambigu \"{0}\" (séparateur de milliers ou décimal ? écrire 1 234,00 ou 1,234)")]
+    #[error(
+        "montant ambigu \"{0}\" (séparateur de milliers ou décimal ? écrire 1 234,00 ou 1,234)"
+    )]
     Ambiguous(String),
     #[error("nombre illisible \"{0}\"")]
     Malformed(String),
@@ -94,7 +96,9 @@ pub enum PayrollError {
     },
     #[error("fichier trop volumineux : {size_bytes} octets (maximum {max_bytes} octets)")]
     FileTooLarge { size_bytes: u64, max_bytes: u64 },
-    #[error("feuille « {sheet} » : {rows} lignes, au-delà du maximum de {max_rows} lignes par fichier")]
+    #[error(
+        "feuille « {sheet} » : {rows} lignes, au-delà du maximum de {max_rows} lignes par fichier"
+    )]
     TooManyRows {
         sheet: String,
         rows: usize,
@@ -121,7 +125,9 @@ pub enum PayrollError {
          PATRONAL… ou, pour un livre de paie, MATRICULE, BRUT, TOTAL PATRONAL)"
     )]
     NoTable { file_name: String },
-    #[error("{at} : matricule du salarié introuvable (ligne « Salarié(s) de … » ou « Matricule : … »)")]
+    #[error(
+        "{at} : matricule du salarié introuvable (ligne « Salarié(s) de … » ou « Matricule : … »)"
+    )]
     MissingMatricule { at: CellRef },
     #[error("{at} : période introuvable (ligne « Période du JJ/MM/AAAA au JJ/MM/AAAA »)")]
     MissingPeriod { at: CellRef },

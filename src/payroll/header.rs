@@ -40,7 +40,13 @@ const REMUNERATION: &[&str] = &[
     "gain",
     "a payer",
 ];
-const BASE: &[&str] = &["base", "bases", "assiette", "base cotisation", "base de cotisation"];
+const BASE: &[&str] = &[
+    "base",
+    "bases",
+    "assiette",
+    "base cotisation",
+    "base de cotisation",
+];
 const RATE_EMPLOYEE: &[&str] = &[
     "tx sal",
     "taux sal",
@@ -296,16 +302,10 @@ pub fn detect(row: usize, cells: &[Data]) -> Option<FoundHeader> {
     let rate_employee = find(&plain, RATE_EMPLOYEE);
     let amount_employee = find(&plain, AMOUNT_EMPLOYEE);
     let rate_employer = find(&plain, RATE_EMPLOYER);
-    let found = [
-        number,
-        base,
-        rate_employee,
-        amount_employee,
-        rate_employer,
-    ]
-    .iter()
-    .flatten()
-    .count();
+    let found = [number, base, rate_employee, amount_employee, rate_employer]
+        .iter()
+        .flatten()
+        .count();
     if found < 1 {
         return None;
     }

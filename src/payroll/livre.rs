@@ -15,12 +15,12 @@
 //!   and repeated header rows.
 
 use crate::domain::{Matricule, Money};
+use crate::payroll::block::split_code;
 use crate::payroll::cells::{amount_at, date_at, decimal_at};
 use crate::payroll::error::{CellProblem, PayrollError};
 use crate::payroll::header::{detect, FoundHeader, LivreColumns};
 use crate::payroll::meta::{meta_kind, read_meta_line, MetaKind};
 use crate::payroll::model::{PayrollRecap, Rubrique, RubriqueKind};
-use crate::payroll::block::split_code;
 use crate::payroll::reader::{cell_text, is_empty, Sheet};
 use crate::payroll::recap::{Draft, Period};
 use crate::payroll::rules::{RubriqueRules, RuleEffect};
@@ -51,7 +51,10 @@ const EMPLOYER_SUFFIXES: &[&str] = &["patronale", "patronal", "part pat", "pat",
 
 fn split_part(header: &str) -> (Part, String) {
     let key = header_key(header);
-    for (part, suffixes) in [(Part::Employee, EMPLOYEE_SUFFIXES), (Part::Employer, EMPLOYER_SUFFIXES)] {
+    for (part, suffixes) in [
+        (Part::Employee, EMPLOYEE_SUFFIXES),
+        (Part::Employer, EMPLOYER_SUFFIXES),
+    ] {
         for suffix in suffixes {
             if key.ends_with(&format!(" {suffix}")) {
                 // Cut the same number of words from the original header.
@@ -131,7 +134,10 @@ fn describe(cols: &LivreColumns, rules: &RubriqueRules) -> Vec<RubriqueColumns> 
     out
 }
 
-pub fn parse_sheet(sheet: &Sheet, rules: &RubriqueRules) -> Result<Vec<PayrollRecap>, PayrollError> {
+pub fn parse_sheet(
+    sheet: &Sheet,
+    rules: &RubriqueRules,
+) -> Result<Vec<PayrollRecap>, PayrollError> {
     let mut recaps = Vec::new();
     let mut sheet_period: Option<Period> = None;
     let mut layout: Option<(LivreColumns, Vec<RubriqueColumns>)> = None;
@@ -172,7 +178,10 @@ pub fn parse_sheet(sheet: &Sheet, rules: &RubriqueRules) -> Result<Vec<PayrollRe
         }
         let at = sheet.cell_ref(r, cols.matricule);
         let matricule = Matricule::parse(&matricule_text).map_err(|_| {
-            PayrollError::cell(at.clone(), CellProblem::BadMatricule(matricule_text.to_string()))
+            PayrollError::cell(
+                at.clone(),
+                CellProblem::BadMatricule(matricule_text.to_string()),
+            )
         })?;
         let mut draft = Draft {
             matricule: Some((matricule, at.clone())),
@@ -201,12 +210,24 @@ pub fn parse_sheet(sheet: &Sheet, rules: &RubriqueRules) -> Result<Vec<PayrollRe
             draft.total_employee = amount_at(sheet, r, c)?;
         }
         for desc in described {
-            let filled = |c: Option<usize>| c.is_some_and(|c| cells.get(c).is_some_and(|d| !is_empty(d)));
-            if !(filled(desc.gross) || filled(desc.employee) || filled(desc.employer) || filled(desc.informational)) {
+            let filled =
+                |c: Option<usize>| c.is_some_and(|c| cells.get(c).is_some_and(|d| !is_empty(d)));
+            if !(filled(desc.gross)
+                || filled(desc.employee)
+                || filled(desc.employer)
+                || filled(desc.informational))
+            {
                 continue;
             }
             let source = sheet
-                .cell_ref(r, desc.gross.or(desc.employee).or(desc.employer).or(desc.informational).unwrap_or(0))
+                .cell_ref(
+                    r,
+                    desc.gross
+                        .or(desc.employee)
+                        .or(desc.employer)
+                        .or(desc.informational)
+                        .unwrap_or(0),
+                )
                 .to_string();
             let mut rubrique = Rubrique::new(desc.label.clone(), desc.kind, source);
             rubrique.code = desc.code.clone();

@@ -25,11 +25,16 @@ static PERIOD_YEAR_RE: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(r"^periode\s*:?\s*(?:annee\s*|exercice\s*)?(\d{4})\s*$").expect("period year regex")
 });
 static ENTRY_RE: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(&format!(r"(?:date\s+d\s*'?\s*entree|entree(?:\s+le)?)\s*:?\s*{DATE}"))
-        .expect("entry regex")
+    Regex::new(&format!(
+        r"(?:date\s+d\s*'?\s*entree|entree(?:\s+le)?)\s*:?\s*{DATE}"
+    ))
+    .expect("entry regex")
 });
 static EXIT_RE: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(&format!(r"(?:date\s+de\s+sortie|sortie(?:\s+le)?)\s*:?\s*{DATE}")).expect("exit regex")
+    Regex::new(&format!(
+        r"(?:date\s+de\s+sortie|sortie(?:\s+le)?)\s*:?\s*{DATE}"
+    ))
+    .expect("exit regex")
 });
 /// On the original text (case kept): the matricule, and the end of a range of employees.
 static EMPLOYEE_RE: LazyLock<Regex> = LazyLock::new(|| {
@@ -151,16 +156,17 @@ pub fn read_meta_line(
                 ));
             }
         }
-        let matricule = Matricule::parse(first)
-            .map_err(|_| PayrollError::cell(at.clone(), CellProblem::BadMatricule(first.to_string())))?;
+        let matricule = Matricule::parse(first).map_err(|_| {
+            PayrollError::cell(at.clone(), CellProblem::BadMatricule(first.to_string()))
+        })?;
         line.matricule = Some((matricule, at.clone()));
     }
     let date = |re: &Regex| -> Result<Option<NaiveDate>, PayrollError> {
         match re.captures(&folded) {
             None => Ok(None),
-            Some(c) => parse_date_text(&c[1])
-                .map(Some)
-                .ok_or_else(|| PayrollError::cell(at.clone(), CellProblem::BadDate(c[1].to_string()))),
+            Some(c) => parse_date_text(&c[1]).map(Some).ok_or_else(|| {
+                PayrollError::cell(at.clone(), CellProblem::BadDate(c[1].to_string()))
+            }),
         }
     };
     line.entry = date(&ENTRY_RE)?;

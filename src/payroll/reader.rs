@@ -312,7 +312,10 @@ fn read_csv(file_name: &str, bytes: &[u8], limits: &Limits) -> Result<Workbook, 
         }
         // The physical line, counted from the record's byte offset (the csv crate's own line count
         // does not count blank lines the way an editor shows them).
-        let mut offset = record.position().map_or(0, |p| p.byte() as usize).min(text_bytes.len());
+        let mut offset = record
+            .position()
+            .map_or(0, |p| p.byte() as usize)
+            .min(text_bytes.len());
         while offset < text_bytes.len() && matches!(text_bytes[offset], b'\r' | b'\n') {
             offset += 1;
         }

@@ -19,7 +19,12 @@ pub struct Period {
 
 impl Period {
     /// A recap covers one calendar year at most (one recap per employee per year, SPEC.md §5).
-    pub fn new(start: NaiveDate, end: NaiveDate, at: CellRef, text: &str) -> Result<Period, PayrollError> {
+    pub fn new(
+        start: NaiveDate,
+        end: NaiveDate,
+        at: CellRef,
+        text: &str,
+    ) -> Result<Period, PayrollError> {
         if end < start {
             return Err(PayrollError::cell(
                 at,
@@ -87,12 +92,18 @@ impl Draft {
     /// Checks and assembles. `header_at` names the table when the matricule, the period or a total
     /// is missing.
     pub fn finish(mut self, header_at: &CellRef) -> Result<PayrollRecap, PayrollError> {
-        let (matricule, _) = self.matricule.take().ok_or_else(|| PayrollError::MissingMatricule {
-            at: header_at.clone(),
-        })?;
-        let period = self.period.take().ok_or_else(|| PayrollError::MissingPeriod {
-            at: header_at.clone(),
-        })?;
+        let (matricule, _) =
+            self.matricule
+                .take()
+                .ok_or_else(|| PayrollError::MissingMatricule {
+                    at: header_at.clone(),
+                })?;
+        let period = self
+            .period
+            .take()
+            .ok_or_else(|| PayrollError::MissingPeriod {
+                at: header_at.clone(),
+            })?;
         let (total_gross, gross_at) =
             self.total_gross
                 .take()
@@ -154,7 +165,13 @@ impl Draft {
                 ));
             }
         };
-        gap("ECART_TOTAL_BRUT", "du brut", sum_gross, total_gross, &gross_at);
+        gap(
+            "ECART_TOTAL_BRUT",
+            "du brut",
+            sum_gross,
+            total_gross,
+            &gross_at,
+        );
         gap(
             "ECART_TOTAL_PATRONAL",
             "patronales",

@@ -49,7 +49,8 @@ pub struct RubriqueRules {
 
 impl RubriqueRules {
     pub fn from_toml_str(text: &str) -> Result<RubriqueRules, PayrollError> {
-        let file: RulesFile = toml::from_str(text).map_err(|e| PayrollError::Rules(e.to_string()))?;
+        let file: RulesFile =
+            toml::from_str(text).map_err(|e| PayrollError::Rules(e.to_string()))?;
         let mut rules = Vec::with_capacity(file.rule.len());
         for raw in file.rule {
             if raw.id.trim().is_empty() {
@@ -79,7 +80,11 @@ impl RubriqueRules {
             rules.push(RubriqueRule {
                 id: raw.id,
                 effect: raw.effect,
-                codes: raw.codes.into_iter().map(|c| c.trim().to_string()).collect(),
+                codes: raw
+                    .codes
+                    .into_iter()
+                    .map(|c| c.trim().to_string())
+                    .collect(),
                 label_pattern,
                 comment: raw.comment,
             });
@@ -129,10 +134,16 @@ mod tests {
     fn departure_payments_are_non_eligible_but_ordinary_holiday_pay_is_not() {
         let rules = RubriqueRules::load_default();
         let id = |label: &str| rules.classify(None, label).map(|r| r.id.as_str());
-        assert_eq!(id("Indemnité de départ à la retraite"), Some("depart-prime"));
+        assert_eq!(
+            id("Indemnité de départ à la retraite"),
+            Some("depart-prime")
+        );
         assert_eq!(id("PRIME DE DEPART VOLONTAIRE"), Some("depart-prime"));
         assert_eq!(id("Indemnité de licenciement"), Some("rupture-indemnite"));
-        assert_eq!(id("Indemnité rupture conventionnelle"), Some("rupture-indemnite"));
+        assert_eq!(
+            id("Indemnité rupture conventionnelle"),
+            Some("rupture-indemnite")
+        );
         assert_eq!(
             id("Indemnité compensatrice de congés payés"),
             Some("conges-compensatrice")
@@ -149,7 +160,10 @@ mod tests {
             "[[rule]]\nid='x'\neffect='non_eligible'\ncodes=['2065']\ncomment='test'\n",
         )
         .unwrap();
-        assert_eq!(rules.classify(Some("2065"), "Prime").map(|r| r.id.as_str()), Some("x"));
+        assert_eq!(
+            rules.classify(Some("2065"), "Prime").map(|r| r.id.as_str()),
+            Some("x")
+        );
         assert!(rules.classify(Some("2066"), "Prime").is_none());
     }
 

@@ -65,7 +65,10 @@ mod tests {
 
     #[test]
     fn folding_ignores_case_accents_and_spacing() {
-        assert_eq!(fold("  Période  de\u{a0}01/01/2024 "), "periode de 01/01/2024");
+        assert_eq!(
+            fold("  Période  de\u{a0}01/01/2024 "),
+            "periode de 01/01/2024"
+        );
         assert_eq!(fold("Salarié(s) de 44A567"), "salarie(s) de 44a567");
         assert_eq!(header_key("TX SAL."), "tx sal");
         assert_eq!(header_key("RÉMUNÉRATION"), "remuneration");
