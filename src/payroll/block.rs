@@ -17,36 +17,38 @@
 //! - a repeated header row (page break) continues the block; a title line after rubriques starts a new
 //!   block; a block without its own period line inherits the previous block's period in the sheet.
 
-use crate::domain::Money;
-use crate::payroll::cells::{amount_at, decimal_at};
+use crate::payroll::cells::{amount_at, amount_from_decimal, decimal_at};
 use crate::payroll::error::{CellProblem, CellRef, PayrollError};
 use crate::payroll::header::{detect, FoundHeader, RecapColumns};
 use crate::payroll::meta::{meta_kind, read_meta_line, MetaKind};
 use crate::payroll::model::{PayrollRecap, PayrollWarning, Rubrique, RubriqueKind};
-use crate::payroll::number::check_amount;
 use crate::payroll::reader::{cell_text, is_empty, Sheet};
 use crate::payroll::recap::{Draft, Period};
 use crate::payroll::rules::{RubriqueRules, RuleEffect};
 use crate::payroll::text::fold;
 use calamine::Data;
-use regex::Regex;
-use std::sync::LazyLock;
+use std::borrow::Cow;
+use std::collections::HashMap;
 
-/// `0005 Salaires Mensuel`, `7119.R01 Rappel Forfait Vélis`, `71A0 CET Assurance Chômage`: a first
-/// token holding a digit, made of letters, digits, `.`, `_` or `-`, then the label.
-static CODE_RE: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(r"^([0-9A-Za-z][0-9A-Za-z._\-]{0,15})\s+(\S.*)$").expect("code regex")
-});
-
-/// Splits a rubrique text into its code (if any) and label.
+/// Splits a rubrique text into its code (if any) and label: `0005 Salaires Mensuel`, `7119.R01 Rappel
+/// Forfait Vélis`, `71A0 CET Assurance Chômage`. The code is a first token of at most 16 characters,
+/// letters, digits, `.`, `_` or `-`, holding at least one digit, followed by a label.
 pub fn split_code(text: &str) -> (Option<String>, String) {
-    if let Some(c) = CODE_RE.captures(text) {
-        let code = &c[1];
-        if code.bytes().any(|b| b.is_ascii_digit()) {
-            return (Some(code.to_string()), c[2].trim().to_string());
+    let text = text.trim();
+    if let Some((first, rest)) = text.split_once(char::is_whitespace) {
+        let rest = rest.trim_start();
+        let is_code = first.len() <= 16
+            && first
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'_' | b'-'))
+            && first.as_bytes()[0].is_ascii_alphanumeric()
+            && first.bytes().any(|b| b.is_ascii_digit())
+            && !rest.is_empty();
+        if is_code {
+            return (Some(first.to_string()), rest.to_string());
         }
     }
-    (None, text.trim().to_string())
+    (None, text.to_string())
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -78,6 +80,7 @@ pub fn parse_sheet(
     let mut pending = Pending::default();
     let mut last_period: Option<Period> = None;
     let mut current: Option<Block> = None;
+    let mut cache: HashMap<String, Option<usize>> = HashMap::new();
 
     for (r, cells) in sheet.range.rows().enumerate() {
         if cells.iter().all(is_empty) {
@@ -160,7 +163,7 @@ pub fn parse_sheet(
             continue;
         }
         if let Some(block) = current.as_mut() {
-            read_line(sheet, r, cells, block, rules)?;
+            read_line(sheet, r, cells, block, rules, &mut cache)?;
         }
     }
     if let Some(block) = current.take() {
@@ -201,18 +204,20 @@ fn finish(
     Ok(())
 }
 
-fn rubrique_text(cells: &[Data], cols: &RecapColumns) -> String {
+/// The rubrique text: the cells from RUBRIQUES up to the next mapped column, joined by a space
+/// (borrowed when one cell holds it all, the usual case).
+fn rubrique_text<'a>(cells: &'a [Data], cols: &RecapColumns) -> Cow<'a, str> {
     let end = cols.rubrique_end.min(cells.len());
-    let mut text = String::new();
+    let mut text: Option<Cow<'a, str>> = None;
     for cell in cells.get(cols.rubrique..end).unwrap_or(&[]) {
         if let Some(t) = cell_text(cell) {
-            if !text.is_empty() {
-                text.push(' ');
-            }
-            text.push_str(&t);
+            text = Some(match text {
+                None => t,
+                Some(previous) => Cow::Owned(format!("{previous} {t}")),
+            });
         }
     }
-    text
+    text.unwrap_or(Cow::Borrowed(""))
 }
 
 fn is_total_label(folded: &str) -> bool {
@@ -228,18 +233,19 @@ fn read_line(
     cells: &[Data],
     block: &mut Block,
     rules: &RubriqueRules,
+    cache: &mut HashMap<String, Option<usize>>,
 ) -> Result<(), PayrollError> {
-    let cols = block.cols.clone();
+    let cols = block.cols;
     let text = rubrique_text(cells, &cols);
     let numeric = cols.numeric_columns();
+    let numeric = numeric.iter().flatten();
     let has_figures = numeric
-        .iter()
+        .clone()
         .any(|c| cells.get(*c).is_some_and(|d| !is_empty(d)));
-    let at = sheet.cell_ref(r, cols.rubrique);
     if text.is_empty() {
         if has_figures {
+            let at = sheet.cell_ref(r, cols.rubrique);
             let values: Vec<String> = numeric
-                .iter()
                 .filter_map(|c| {
                     cells
                         .get(*c)
@@ -260,9 +266,11 @@ fn read_line(
     }
     block.has_lines = true;
     let (code, label) = split_code(&text);
-    let folded = fold(&label);
-    if code.is_none() && is_total_label(&folded) {
-        return read_total(sheet, r, &cols, block, &label, &folded);
+    if code.is_none() {
+        let folded = fold(&label);
+        if is_total_label(&folded) {
+            return read_total(sheet, r, &cols, block, &label, &folded);
+        }
     }
 
     let decimal = |c: Option<usize>| -> Result<_, PayrollError> {
@@ -271,7 +279,11 @@ fn read_line(
             None => Ok(None),
         }
     };
-    let mut rubrique = Rubrique::new(label.clone(), RubriqueKind::Informational, at.to_string());
+    let mut rubrique = Rubrique::new(
+        label.clone(),
+        RubriqueKind::Informational,
+        sheet.cell_name(r, cols.rubrique),
+    );
     rubrique.code = code.clone();
     rubrique.number = decimal(cols.number)?;
     let ident = match &code {
@@ -285,7 +297,15 @@ fn read_line(
             rubrique.informational_value = decimal(Some(cols.remuneration))?;
         }
         Phase::Gross | Phase::Contributions => {
-            let rule = rules.classify(code.as_deref(), &label);
+            // Labels repeat for every employee: classify each distinct rubrique text once.
+            let rule = match cache.get(text.as_ref()) {
+                Some(index) => index.map(|i| &rules.rules[i]),
+                None => {
+                    let index = rules.classify_index(code.as_deref(), &label);
+                    cache.insert(text.to_string(), index);
+                    index.map(|i| &rules.rules[i])
+                }
+            };
             let counter = rule.is_some_and(|x| x.effect == RuleEffect::Informational);
             rubrique.base = decimal(cols.base)?;
             let has_remuneration = cells.get(cols.remuneration).is_some_and(|d| !is_empty(d));
@@ -344,20 +364,18 @@ fn read_contribution(
     if let Some(c) = employer_rate_cell {
         block
             .draft
-            .check_rate(rate_employer, &sheet.cell_ref(r, c), ident);
+            .check_rate(rate_employer, || sheet.cell_ref(r, c), ident);
     }
     if let Some(c) = cols.rate_employee {
         block
             .draft
-            .check_rate(rate_employee, &sheet.cell_ref(r, c), ident);
+            .check_rate(rate_employee, || sheet.cell_ref(r, c), ident);
     }
     let amount_employee = match (employee, cols.amount_employee) {
-        (Some(v), Some(c)) => {
-            let raw = cell_text(sheet.get(r, c)).unwrap_or_default().into_owned();
-            Some(Money::new(
-                check_amount(v, &raw).map_err(|p| PayrollError::cell(sheet.cell_ref(r, c), p))?,
-            ))
-        }
+        (Some(v), Some(c)) => Some(
+            amount_from_decimal(v, sheet.get(r, c))
+                .map_err(|p| PayrollError::cell(sheet.cell_ref(r, c), p))?,
+        ),
         _ => None,
     };
     if amount_employee.is_some() || employer.is_some() || rubrique.base.is_some() {

@@ -1,5 +1,6 @@
 //! Typed reads of one cell: decimals, amounts, dates. Every error names the cell.
 
+use crate::domain::money::MAX_INPUT_AMOUNT_EUROS;
 use crate::domain::Money;
 use crate::payroll::error::{CellProblem, PayrollError};
 use crate::payroll::number::{check_amount, decimal_from_f64, parse_number_text};
@@ -46,14 +47,21 @@ pub fn amount_at(sheet: &Sheet, row: usize, col: usize) -> Result<Option<Money>,
 pub fn amount_of(data: &Data) -> Result<Option<Money>, CellProblem> {
     match decimal_of(data)? {
         None => Ok(None),
-        Some(d) => {
-            let raw = match data {
-                Data::String(s) => s.clone(),
-                other => format!("{other}"),
-            };
-            check_amount(d, &raw).map(|v| Some(Money::new(v)))
-        }
+        Some(d) => amount_from_decimal(d, data).map(Some),
     }
+}
+
+/// Checks a decimal read from `data` as an amount; the cell's text is rendered only for an error.
+pub fn amount_from_decimal(d: Decimal, data: &Data) -> Result<Money, CellProblem> {
+    let normalized = d.normalize();
+    if normalized.scale() <= 2 && normalized.abs() <= Decimal::from(MAX_INPUT_AMOUNT_EUROS) {
+        return Ok(Money::new(normalized));
+    }
+    let raw = match data {
+        Data::String(s) => s.clone(),
+        other => format!("{other}"),
+    };
+    check_amount(d, &raw).map(Money::new)
 }
 
 /// A date: a date cell, an Excel serial number, or text `JJ/MM/AAAA` (also `.` or `-`) or `AAAA-MM-JJ`.

@@ -151,7 +151,7 @@ const LIVRE_INFORMATIONAL: &[&str] = &[
 ];
 
 /// Columns of a recap block, zero-based within the sheet's range.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct RecapColumns {
     pub header_row: usize,
     /// The rubrique text is read from `rubrique` up to (excluding) `rubrique_end`: a "RUBRIQUES" header
@@ -169,7 +169,7 @@ pub struct RecapColumns {
 
 impl RecapColumns {
     /// Columns holding numbers, for quick "is this row empty of figures" checks.
-    pub fn numeric_columns(&self) -> Vec<usize> {
+    pub fn numeric_columns(&self) -> [Option<usize>; 7] {
         [
             self.number,
             Some(self.remuneration),
@@ -179,9 +179,6 @@ impl RecapColumns {
             self.rate_employer,
             Some(self.amount_employer),
         ]
-        .into_iter()
-        .flatten()
-        .collect()
     }
 }
 

@@ -69,7 +69,13 @@ pub fn meta_kind(cells: &[Data]) -> Option<MetaKind> {
     let Data::String(s) = first else {
         return None;
     };
-    let f = fold(s);
+    // Rubrique lines start with their code: reject them before any folding. Fold a prefix only.
+    let s = s.trim_start();
+    if s.as_bytes().first().is_none_or(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    let prefix_end = s.char_indices().nth(24).map_or(s.len(), |(i, _)| i);
+    let f = fold(&s[..prefix_end]);
     if f.starts_with("periode") {
         Some(MetaKind::Period)
     } else if f.starts_with("salarie") || f.starts_with("matricule") {

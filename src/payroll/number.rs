@@ -180,6 +180,15 @@ pub fn decimal_from_f64(value: f64) -> Result<Decimal, CellProblem> {
     if value == 0.0 {
         return Ok(Decimal::ZERO);
     }
+    // Fast path: a value that is exactly the double nearest to k/100 or k/100000 (integer k) reads as
+    // that decimal, which is also its shortest representation. `k as f64 / 10^n` is a correctly
+    // rounded division, so the equality test is exact.
+    for (scale, factor) in [(2u32, 100.0f64), (5, 100_000.0)] {
+        let scaled = (value * factor).round();
+        if scaled.abs() < 9.0e15 && scaled / factor == value {
+            return Ok(Decimal::new(scaled as i64, scale).normalize());
+        }
+    }
     // Shortest representation that reads back as the same f64; most cells (54031.25) end here.
     let shortest = value.to_string();
     let significant = shortest

@@ -55,6 +55,21 @@ impl Sheet {
         }
     }
 
+    /// A cell's name, as errors print it: `Feuil1!A9`, `recap.csv ligne 15 colonne 1 (A)`.
+    pub fn cell_name(&self, row: usize, col: usize) -> String {
+        if self.csv_lines.is_some() || !self.name.chars().all(|c| c.is_alphanumeric() || c == '_') {
+            return self.cell_ref(row, col).to_string();
+        }
+        let letters = crate::payroll::error::column_letters(self.origin.1 + col as u32);
+        let row_number = (self.origin.0 as usize + row + 1).to_string();
+        let mut out = String::with_capacity(self.name.len() + 1 + letters.len() + row_number.len());
+        out.push_str(&self.name);
+        out.push('!');
+        out.push_str(&letters);
+        out.push_str(&row_number);
+        out
+    }
+
     /// The cell as text, if it holds any (numbers rendered plainly, dates as JJ/MM/AAAA).
     pub fn text(&self, row: usize, col: usize) -> Option<Cow<'_, str>> {
         cell_text(self.get(row, col))

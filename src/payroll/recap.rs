@@ -70,9 +70,10 @@ fn ident(r: &Rubrique) -> String {
 
 impl Draft {
     /// Flags a rate above [`MAX_PLAUSIBLE_RATE_PERCENT`].
-    pub fn check_rate(&mut self, rate: Option<Decimal>, at: &CellRef, rubrique: &str) {
+    pub fn check_rate(&mut self, rate: Option<Decimal>, at: impl Fn() -> CellRef, rubrique: &str) {
         if let Some(rate) = rate {
             if rate.abs() > Decimal::from(MAX_PLAUSIBLE_RATE_PERCENT) {
+                let at = at();
                 self.warnings.push(PayrollWarning::new(
                     "TAUX_INVRAISEMBLABLE",
                     format!(

@@ -105,11 +105,16 @@ impl RubriqueRules {
 
     /// The first rule matching a rubrique by code (exact, case-insensitive) or label (folded).
     pub fn classify(&self, code: Option<&str>, label: &str) -> Option<&RubriqueRule> {
+        self.classify_index(code, label).map(|i| &self.rules[i])
+    }
+
+    /// Index in `rules` of the first matching rule.
+    pub fn classify_index(&self, code: Option<&str>, label: &str) -> Option<usize> {
         if self.rules.is_empty() {
             return None;
         }
         let folded = fold(label);
-        self.rules.iter().find(|rule| {
+        self.rules.iter().position(|rule| {
             code.is_some_and(|c| rule.codes.iter().any(|rc| rc.eq_ignore_ascii_case(c)))
                 || rule
                     .label_pattern

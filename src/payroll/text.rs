@@ -22,9 +22,20 @@ pub fn fold(text: &str) -> String {
         }
     };
     if text.is_ascii() {
-        for c in text.chars() {
-            push(c, &mut out);
+        // Fast path: bytes, no Unicode case tables.
+        let mut space = false;
+        for &b in text.as_bytes() {
+            if b.is_ascii_whitespace() {
+                space = !out.is_empty();
+            } else {
+                if space {
+                    out.push(' ');
+                    space = false;
+                }
+                out.push(b.to_ascii_lowercase() as char);
+            }
         }
+        return out;
     } else {
         for c in text.nfd().filter(|c| !is_combining_mark(*c)) {
             match c {
