@@ -184,7 +184,7 @@ fn the_livre_de_paie_gives_one_recap_per_employee_row() {
     assert_eq!(contributions[0].code.as_deref(), Some("2030"));
     assert_eq!(contributions[0].label, "Ass. Vieillesse TA");
     assert_eq!(contributions[0].amount_employer, Some(money(263_131)));
-    assert_eq!(contributions[0].amount_employee.is_some(), true);
+    assert_eq!(contributions[0].amount_employee, Some(money(212_351)));
     let net = e1
         .rubriques
         .iter()
