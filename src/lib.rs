@@ -13,3 +13,4 @@ pub mod demo;
 pub mod domain;
 pub mod payroll;
 pub mod store;
+pub mod template;
