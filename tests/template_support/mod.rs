@@ -138,3 +138,32 @@ pub fn recalculate_with_libreoffice(soffice: &str, bytes: &[u8]) -> Vec<u8> {
 fn file_url(path: &Path) -> String {
     format!("file://{}", path.display())
 }
+
+use care_ledger::template::plan::{CellPlan, Style, Value, WorkbookPlan};
+
+/// Simulates a hand edit: sets the value of one cell of the plan (keeping its style if it exists).
+pub fn edit(plan: &mut WorkbookPlan, sheet: &str, cell: &str, value: Value) {
+    let (row, col) = parse_a1(cell);
+    let s = plan
+        .sheets
+        .iter_mut()
+        .find(|s| s.name == sheet)
+        .expect("sheet in plan");
+    match s
+        .cells
+        .iter_mut()
+        .find(|c| c.row == row && u32::from(c.col) == col)
+    {
+        Some(c) => c.value = value,
+        None => s.cells.push(CellPlan {
+            row,
+            col: col as u16,
+            value,
+            style: Style::TextInput,
+        }),
+    }
+}
+
+pub fn text(t: &str) -> Value {
+    Value::Text(t.to_string())
+}
