@@ -165,3 +165,15 @@ fn the_check_fails_on_a_workbook_whose_one_cached_result_is_deliberately_wrong()
     assert_eq!(bad[0].0, "Synthèse");
     assert_eq!(bad[0].1, format!("B{}", row + 1));
 }
+
+#[test]
+fn a_workbook_saved_again_by_libreoffice_imports_without_change() {
+    let Some(soffice) = skip() else { return };
+    let model = TemplateModel::sample();
+    let bytes = export_workbook(&model).unwrap();
+    let saved_by_libreoffice = recalculate_with_libreoffice(&soffice, &bytes);
+    assert_eq!(
+        care_ledger::template::import_workbook(&saved_by_libreoffice, &model).unwrap(),
+        vec![]
+    );
+}
