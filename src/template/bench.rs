@@ -237,7 +237,7 @@ pub fn generate_statement(seed: u64, lines: usize) -> TemplateModel {
         })
         .collect();
     m.ledger_position = seed * 1000;
-    m.viewer = if seed % 2 == 0 {
+    m.viewer = if seed.is_multiple_of(2) {
         ViewerRole::Controller
     } else {
         ViewerRole::Establishment

@@ -30,6 +30,9 @@ fn money_cell(value: Money) -> f64 {
     value.to_cell_f64()
 }
 
+/// One figure of an internal-cost line (a row of the block's TOTAL column).
+type LineFigure = fn(&InternalCostLine) -> Decimal;
+
 /// Where the other sheets' figures sit, for the summary's formulas.
 #[derive(Default)]
 struct Anchors {
@@ -454,16 +457,16 @@ fn internal_sheet(model: &TemplateModel, lists: &ListRanges, anchors: &mut Ancho
         let total_of = |f: &dyn Fn(&InternalCostLine) -> Decimal| {
             res(lines.iter().flatten().map(|l| f(l)).sum())
         };
-        let totals: [(u32, Box<dyn Fn(&InternalCostLine) -> Decimal>); 9] = [
-            (1, Box::new(|l| l.gross.value())),
-            (2, Box::new(|l| l.charges.value())),
-            (3, Box::new(|l| l.ne_gross.value())),
-            (4, Box::new(|l| l.computed.ne_charges)),
-            (5, Box::new(|l| l.computed.gross_excl.value())),
-            (6, Box::new(|l| l.computed.charges_excl)),
-            (7, Box::new(|l| l.computed.subtotal)),
-            (10, Box::new(|l| l.hours_on_action)),
-            (11, Box::new(|l| l.computed.imputable.value())),
+        let totals: [(u32, LineFigure); 9] = [
+            (1, |l| l.gross.value()),
+            (2, |l| l.charges.value()),
+            (3, |l| l.ne_gross.value()),
+            (4, |l| l.computed.ne_charges),
+            (5, |l| l.computed.gross_excl.value()),
+            (6, |l| l.computed.charges_excl),
+            (7, |l| l.computed.subtotal),
+            (10, |l| l.hours_on_action),
+            (11, |l| l.computed.imputable.value()),
         ];
         for (k, f) in totals.iter() {
             let style = if *k == 10 {
@@ -473,13 +476,7 @@ fn internal_sheet(model: &TemplateModel, lists: &ListRanges, anchors: &mut Ancho
             } else {
                 Style::MoneyFormula
             };
-            s.formula(
-                r(*k),
-                total_col,
-                sum_row(r(*k)),
-                total_of(f.as_ref()),
-                style,
-            );
+            s.formula(r(*k), total_col, sum_row(r(*k)), total_of(f), style);
         }
         s.blank(r(8), total_col, Style::Label);
         s.blank(r(9), total_col, Style::Label);

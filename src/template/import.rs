@@ -575,9 +575,7 @@ impl<'a> Reader2<'a> {
     /// Identity of a line row: the known line, or None for a blank row; errors for unknown ids.
     fn known<'l, T>(
         &mut self,
-        sheet: &'static str,
-        row: u32,
-        col: u16,
+        (sheet, row, col): (&'static str, u32, u16),
         id: &str,
         lines: &'l [T],
         id_of: impl Fn(&T) -> &str,
@@ -681,9 +679,7 @@ impl<'a> Reader2<'a> {
         for row in self.line_rows(range, sheet, ext::ID) {
             let id = text_at(range, row, ext::ID);
             let Ok(known) = self.known(
-                sheet,
-                row,
-                ext::ID,
+                (sheet, row, ext::ID),
                 &id,
                 &model.external_costs,
                 |l| l.line_id.as_str(),
@@ -790,9 +786,7 @@ impl<'a> Reader2<'a> {
         for row in self.line_rows(range, sheet, other::ID) {
             let id = text_at(range, row, other::ID);
             let Ok(known) = self.known(
-                sheet,
-                row,
-                other::ID,
+                (sheet, row, other::ID),
                 &id,
                 &model.other_costs,
                 |l| l.line_id.as_str(),
@@ -890,9 +884,7 @@ impl<'a> Reader2<'a> {
         for row in dh + 1..=end {
             let id = text_at(range, row, receipts::ID);
             let Ok(known) = self.known(
-                sheet,
-                row,
-                receipts::ID,
+                (sheet, row, receipts::ID),
                 &id,
                 &model.receipts,
                 |l| l.line_id.as_str(),
@@ -992,9 +984,7 @@ impl<'a> Reader2<'a> {
                 let c = internal::FIRST_YEAR + i as u16;
                 let id = ids.get(year).cloned().unwrap_or_default();
                 let Ok(known) = self.known(
-                    sheet,
-                    h,
-                    id_col,
+                    (sheet, h, id_col),
                     &id,
                     &model.internal_costs,
                     |l| l.line_id.as_str(),
