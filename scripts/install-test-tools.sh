@@ -9,8 +9,11 @@ if ! have soffice && ! have libreoffice; then
     if [ "$(id -u)" = "0" ] && have apt-get; then
         echo "install-test-tools: installing libreoffice-calc-nogui" >&2
         export DEBIAN_FRONTEND=noninteractive
-        apt-get update -qq >/dev/null
-        apt-get install -y -qq --no-install-recommends libreoffice-calc-nogui >/dev/null
+        # A failed install must not fail CI: the recalculation test then skips with a message.
+        if ! { apt-get update -qq >/dev/null \
+            && apt-get install -y -qq --no-install-recommends libreoffice-calc-nogui >/dev/null; }; then
+            echo "install-test-tools: could not install libreoffice-calc-nogui; the recalculation test will be skipped" >&2
+        fi
     else
         echo "install-test-tools: LibreOffice absent and not root: the recalculation test will be skipped" >&2
     fi
