@@ -17,3 +17,4 @@ pub mod http;
 pub mod import;
 pub mod payroll;
 pub mod store;
+pub mod template;

@@ -1,0 +1,29 @@
+//! The Excel financial template (trame de l'état financier, SPEC.md §9): export of one statement
+//! (candidate × domain) as an `.xlsx`, import of a filled template back into changes.
+//!
+//! - [`model`]: the input model, a plain data structure the ledger's read side fills;
+//! - [`export::plan_workbook`] lays it out (cells, formulas with cached results, styles), and
+//!   [`render::render`] writes it with rust_xlsxwriter;
+//! - [`import::import_workbook`] reads a filled template with calamine;
+//! - [`bench::run_bench`] compares the exporter with Python's XlsxWriter writing the same plan.
+pub mod bench;
+pub mod export;
+pub mod import;
+pub mod layout;
+pub mod model;
+pub mod plan;
+pub mod render;
+
+pub use import::{import_workbook, CellError, LineFields, LineKind, TemplateChange};
+pub use model::TemplateModel;
+
+#[derive(Debug, thiserror::Error)]
+pub enum TemplateError {
+    #[error("écriture du classeur impossible : {0}")]
+    Write(#[from] rust_xlsxwriter::XlsxError),
+}
+
+/// The `.xlsx` of one statement, as bytes.
+pub fn export_workbook(model: &TemplateModel) -> Result<Vec<u8>, TemplateError> {
+    Ok(render::render(&export::plan_workbook(model))?)
+}

@@ -1,0 +1,179 @@
+//! A real spreadsheet engine recalculates every formula of the exported workbooks and must find the
+//! service's figures to the cent. Skipped, with a message, when LibreOffice is absent
+//! (`scripts/install-test-tools.sh` installs it).
+
+mod template_support;
+
+use calamine::{Data, Reader};
+use care_ledger::template::export::{plan_workbook, SUMMARY_LABELS};
+use care_ledger::template::model::TemplateModel;
+use care_ledger::template::plan::Value;
+use care_ledger::template::{bench, export_workbook, render};
+use template_support::*;
+
+/// Every formula cell whose recalculated value differs from the cached one by a cent or more:
+/// (sheet, cell, cached, recalculated).
+fn mismatches(original: &[u8], recalculated: &[u8]) -> Vec<(String, String, f64, f64)> {
+    let mut book = open(original);
+    let mut lo = open(recalculated);
+    let mut out = Vec::new();
+    let mut formula_cells = 0;
+    for sheet in book.sheet_names() {
+        let formulas = book.worksheet_formula(&sheet).expect("formulas");
+        let cached = book.worksheet_range(&sheet).expect("values");
+        let recalc = lo.worksheet_range(&sheet).expect("LibreOffice sheet");
+        for (row, col, f) in formulas.used_cells() {
+            if f.is_empty() {
+                continue;
+            }
+            formula_cells += 1;
+            let pos = (
+                row as u32 + formulas.start().unwrap().0,
+                col as u32 + formulas.start().unwrap().1,
+            );
+            let ours = number(cached.get_value(pos).unwrap_or(&Data::Empty));
+            let theirs = match recalc.get_value(pos).unwrap_or(&Data::Empty) {
+                Data::Float(x) => *x,
+                Data::Int(i) => *i as f64,
+                Data::Empty => 0.0,
+                other => panic!(
+                    "{sheet}!{}: LibreOffice gives {other:?} for ={f}",
+                    a1(pos.0, pos.1)
+                ),
+            };
+            if (ours - theirs).abs() >= 0.005 {
+                out.push((sheet.clone(), a1(pos.0, pos.1), ours, theirs));
+            }
+        }
+    }
+    assert!(formula_cells > 50, "only {formula_cells} formulas found");
+    out
+}
+
+fn assert_summary_matches(model: &TemplateModel, recalculated: &[u8]) {
+    let synth = values(recalculated, "Synthèse");
+    let s = &model.summary;
+    let expected = [
+        (SUMMARY_LABELS[0], s.internal_declared.to_cell_f64()),
+        (SUMMARY_LABELS[1], s.external_declared.to_cell_f64()),
+        (SUMMARY_LABELS[2], s.other_declared.to_cell_f64()),
+        (SUMMARY_LABELS[3], s.declared.to_cell_f64()),
+        (SUMMARY_LABELS[4], s.eligible.to_cell_f64()),
+        (SUMMARY_LABELS[5], s.receipts.to_cell_f64()),
+        (SUMMARY_LABELS[6], s.net.to_cell_f64()),
+        (SUMMARY_LABELS[7], s.ceiling.to_cell_f64()),
+        (SUMMARY_LABELS[9], s.capped_ceiling.to_cell_f64()),
+        (SUMMARY_LABELS[10], s.subsidy.to_cell_f64()),
+        (SUMMARY_LABELS[12], s.committed.to_cell_f64()),
+        (SUMMARY_LABELS[13], s.disbursed.to_cell_f64()),
+        (SUMMARY_LABELS[14], s.recovered.to_cell_f64()),
+        (SUMMARY_LABELS[15], s.due.to_cell_f64()),
+    ];
+    for (label, want) in expected {
+        let got = summary_value(&synth, label);
+        assert!(
+            (got - want).abs() < 0.005,
+            "{label}: LibreOffice computes {got}, the service {want}"
+        );
+        println!("  {label:<40} LibreOffice {got:>14.2}   service {want:>14.2}");
+    }
+    let decote = summary_value(&synth, SUMMARY_LABELS[8]);
+    let want = s.decote.fraction().to_string().parse::<f64>().unwrap();
+    assert!((decote - want).abs() < 1e-9, "décote {decote} vs {want}");
+}
+
+fn skip() -> Option<String> {
+    let found = libreoffice();
+    if found.is_none() {
+        eprintln!(
+            "SKIPPED: LibreOffice (soffice) is not installed; run scripts/install-test-tools.sh"
+        );
+    }
+    found
+}
+
+#[test]
+fn libreoffice_recalculates_the_sample_workbook_to_the_services_figures() {
+    let Some(soffice) = skip() else { return };
+    let model = TemplateModel::sample();
+    let bytes = export_workbook(&model).unwrap();
+    let recalculated = recalculate_with_libreoffice(&soffice, &bytes);
+    let bad = mismatches(&bytes, &recalculated);
+    assert!(
+        bad.is_empty(),
+        "formulas LibreOffice computes differently: {bad:?}"
+    );
+    assert_summary_matches(&model, &recalculated);
+    // The seed's employee, recomputed by LibreOffice: hourly rate and imputable amount.
+    let internes = values(&recalculated, "Coûts internes");
+    assert!((number(at(&internes, "B14")) - 55.113_086_496_577_47).abs() < 1e-9);
+    assert_eq!(number(at(&internes, "B16")), 6613.57);
+}
+
+#[test]
+fn libreoffice_recalculates_generated_statements_to_the_services_figures() {
+    let Some(soffice) = skip() else { return };
+    for seed in [1_u64, 7, 42] {
+        let model = bench::generate_statement(seed, 50);
+        let bytes = export_workbook(&model).unwrap();
+        let recalculated = recalculate_with_libreoffice(&soffice, &bytes);
+        let bad = mismatches(&bytes, &recalculated);
+        assert!(
+            bad.is_empty(),
+            "statement {seed}: formulas LibreOffice computes differently: {bad:?}"
+        );
+        assert_summary_matches(&model, &recalculated);
+    }
+}
+
+#[test]
+fn the_check_fails_on_a_workbook_whose_one_cached_result_is_deliberately_wrong() {
+    let Some(soffice) = skip() else { return };
+    let model = TemplateModel::sample();
+    let mut plan = plan_workbook(&model);
+    let synth = plan
+        .sheets
+        .iter_mut()
+        .find(|s| s.name == "Synthèse")
+        .unwrap();
+    let row = synth
+        .cells
+        .iter()
+        .find(|c| matches!(&c.value, Value::Text(t) if t == "Subvention"))
+        .map(|c| c.row)
+        .unwrap();
+    let cell = synth
+        .cells
+        .iter_mut()
+        .find(|c| c.row == row && c.col == 1)
+        .unwrap();
+    let Value::Formula { result, .. } = &mut cell.value else {
+        panic!("subsidy is a formula")
+    };
+    let wrong = result.parse::<f64>().unwrap() + 100.0;
+    *result = wrong.to_string();
+    let bytes = render::render(&plan).unwrap();
+    // A reader that does not recalculate sees the wrong figure...
+    assert_eq!(
+        summary_value(&values(&bytes, "Synthèse"), "Subvention"),
+        wrong
+    );
+    // ...LibreOffice, forced to recalculate, does not, and the check says where.
+    let recalculated = recalculate_with_libreoffice(&soffice, &bytes);
+    let bad = mismatches(&bytes, &recalculated);
+    assert_eq!(bad.len(), 1, "{bad:?}");
+    assert_eq!(bad[0].0, "Synthèse");
+    assert_eq!(bad[0].1, format!("B{}", row + 1));
+}
+
+#[test]
+fn a_workbook_saved_again_by_libreoffice_imports_without_change() {
+    let Some(soffice) = skip() else { return };
+    let model = TemplateModel::sample();
+    let bytes = export_workbook(&model).unwrap();
+    let saved_by_libreoffice = recalculate_with_libreoffice(&soffice, &bytes);
+    assert_eq!(
+        care_ledger::template::import_workbook(&saved_by_libreoffice, &model).unwrap(),
+        vec![]
+    );
+}
