@@ -84,6 +84,10 @@ pub enum Command {
         #[command(subcommand)]
         what: TokenCommand,
     },
+    /// Writes a statement's Excel template (trame de l'état financier).
+    Export(crate::cli_ops::ExportArgs),
+    /// Imports a filled template: added lines declared, changed lines corrected, cleared lines withdrawn.
+    ImportTemplate(crate::cli_ops::ImportTemplateArgs),
     /// Benchmarks that print their figures.
     Bench {
         #[command(subcommand)]
@@ -266,6 +270,14 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             crate::cli_ops::statement(&config, cmd).await?;
             Ok(ExitCode::SUCCESS)
         }
+        Command::Export(args) => {
+            crate::cli_ops::export(&config, args).await?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::ImportTemplate(args) => {
+            crate::cli_ops::import_template(&config, args).await?;
+            Ok(ExitCode::SUCCESS)
+        }
         Command::Demo { out } => {
             crate::demo::run(&out).await?;
             Ok(ExitCode::SUCCESS)
@@ -307,8 +319,15 @@ pub fn write_new_file(path: &std::path::Path, bytes: &[u8]) -> anyhow::Result<()
     std::fs::create_dir_all(dir)?;
     let mut tmp = tempfile::NamedTempFile::new_in(dir)?;
     std::io::Write::write_all(&mut tmp, bytes)?;
-    tmp.persist(path)
+    let file = tmp
+        .persist(path)
         .map_err(|e| anyhow!("cannot write {}: {}", path.display(), e.error))?;
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        file.set_permissions(std::fs::Permissions::from_mode(0o644))?;
+    }
+    drop(file);
     Ok(())
 }
 

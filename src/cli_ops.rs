@@ -585,3 +585,151 @@ fn print_view(view: &StatementView) {
         }
     }
 }
+
+#[derive(Debug, Args)]
+pub struct ExportArgs {
+    #[arg(long)]
+    pub candidate: String,
+    #[arg(long)]
+    pub domain: String,
+    #[arg(long = "as", value_name = "ROLE:ID")]
+    pub actor: String,
+    /// A date (end of that day in Paris) or an RFC 3339 instant.
+    #[arg(long)]
+    pub as_of: Option<String>,
+    /// Output file (.xlsx).
+    #[arg(short, long)]
+    pub output: PathBuf,
+}
+
+#[derive(Debug, Args)]
+pub struct ImportTemplateArgs {
+    /// A filled template (.xlsx) exported by the service.
+    pub file: PathBuf,
+    #[arg(long = "as", value_name = "ROLE:ID")]
+    pub actor: String,
+    /// For an establishment: the candidate it acts for (must be the workbook's).
+    #[arg(long)]
+    pub candidate: Option<String>,
+    /// Print the changes without appending anything.
+    #[arg(long)]
+    pub dry_run: bool,
+    #[arg(long)]
+    pub idempotency_key: Option<String>,
+}
+
+pub async fn export(config: &Config, args: ExportArgs) -> anyhow::Result<()> {
+    let ledger = open_ledger(config).await?;
+    let (finess, domain) = parse_target(&args.candidate, &args.domain)?;
+    let access = access_for(&args.actor, &finess)?;
+    let as_of = args
+        .as_of
+        .as_deref()
+        .map(crate::cli::parse_as_of)
+        .transpose()?;
+    let (bytes, model) = ledger
+        .export_template(&access, &finess, domain, as_of)
+        .await?;
+    crate::cli::write_new_file(&args.output, &bytes)?;
+    println!(
+        "{} : trame de l'état financier {} {} (position {}, subvention {}{})",
+        args.output.display(),
+        finess,
+        domain,
+        model.ledger_position,
+        model.summary.subsidy.to_french(),
+        if model.summary.provisional {
+            ", provisoire"
+        } else {
+            ""
+        }
+    );
+    Ok(())
+}
+
+pub async fn import_template(config: &Config, args: ImportTemplateArgs) -> anyhow::Result<()> {
+    let ledger = open_ledger(config).await?;
+    let actor = crate::cli::parse_actor(&args.actor)?;
+    let bound = match (&args.candidate, actor.role) {
+        (Some(c), _) => Some(Finess::parse(c).map_err(|e| anyhow!("--candidate: {e}"))?),
+        (None, Role::Etablissement) => {
+            return Err(anyhow!("--candidate : obligatoire pour un établissement"))
+        }
+        (None, _) => None,
+    };
+    let access = Access::new(
+        actor.clone(),
+        bound.filter(|_| actor.role == Role::Etablissement),
+    );
+    let bytes = std::fs::read(&args.file)
+        .with_context(|| format!("cannot read {}", args.file.display()))?;
+    let mut request = RequestMeta::new(format!("cli-{}", uuid::Uuid::new_v4()));
+    request.idempotency_key = args.idempotency_key.clone();
+    let outcome = ledger
+        .import_template(&access, &bytes, args.dry_run, &request)
+        .await?;
+    if outcome.commands.is_empty() {
+        println!("{} : aucune modification", args.file.display());
+        return Ok(());
+    }
+    for command in &outcome.commands {
+        println!("  {}", describe(command));
+    }
+    if outcome.applied {
+        println!(
+            "{} modification(s) enregistrée(s) (état financier {} {}, version {})",
+            outcome.commands.len(),
+            outcome.finess,
+            outcome.domain,
+            outcome.version
+        );
+    } else {
+        println!(
+            "{} modification(s) (simulation : rien n'est enregistré)",
+            outcome.commands.len()
+        );
+    }
+    Ok(())
+}
+
+fn describe(command: &StatementCommand) -> String {
+    match command {
+        StatementCommand::DeclareInternalCost(i) => {
+            format!(
+                "déclaration coût interne {} {} {}",
+                i.matricule, i.year, i.objective
+            )
+        }
+        StatementCommand::DeclareExternalCost(i) => format!(
+            "déclaration facture {} {} : {}",
+            i.supplier, i.invoice_number, i.amount
+        ),
+        StatementCommand::DeclareOtherCost(i) => {
+            format!("déclaration autre coût {} : {}", i.label, i.amount)
+        }
+        StatementCommand::DeclareReceipt(i) => {
+            format!("déclaration recette {} : {}", i.group, i.amount)
+        }
+        StatementCommand::CorrectInternalCost(i) => format!("correction de la ligne {}", i.line_id),
+        StatementCommand::CorrectExternalCost(i) => {
+            format!(
+                "correction de la ligne {} (montant {})",
+                i.line_id, i.amount
+            )
+        }
+        StatementCommand::CorrectOtherCost(i) => {
+            format!(
+                "correction de la ligne {} (montant {})",
+                i.line_id, i.amount
+            )
+        }
+        StatementCommand::CorrectReceipt(i) => {
+            format!(
+                "correction de la ligne {} (montant {})",
+                i.line_id, i.amount
+            )
+        }
+        StatementCommand::WithdrawLine { line_id, .. } => format!("retrait de la ligne {line_id}"),
+        other => other.name().to_string(),
+    }
+}

@@ -133,6 +133,15 @@ pub async fn run(out: &Path) -> anyhow::Result<()> {
     let controller = Access::new(Actor::new(Role::Controleur, "demo")?, None);
     print_table(&ledger, &controller).await?;
 
+    for (finess, domain) in ledger.statements(&controller).await? {
+        let (bytes, _) = ledger
+            .export_template(&controller, &finess, domain, None)
+            .await?;
+        let path = out.join(format!("etat-financier-{finess}-{domain}.xlsx"));
+        crate::cli::write_new_file(&path, &bytes)?;
+        println!("Trame écrite : {}", path.display());
+    }
+
     let report = verify(&store, None).await?;
     if !report.is_ok() {
         bail!("the demo ledger does not verify: {:?}", report.problem);

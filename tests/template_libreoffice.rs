@@ -177,3 +177,62 @@ fn a_workbook_saved_again_by_libreoffice_imports_without_change() {
         vec![]
     );
 }
+
+/// The demo's workbooks, recalculated by LibreOffice, give the ledger's own figures (not the
+/// template's model): declared, eligible, receipts, net, ceiling, capped ceiling, subsidy, due.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn libreoffice_recalculates_every_demo_workbook_to_the_ledgers_figures() {
+    let Some(soffice) = skip() else { return };
+    let out = tempfile::tempdir().unwrap();
+    care_ledger::demo::run(out.path()).await.unwrap();
+    let clock = std::sync::Arc::new(care_ledger::clock::SystemClock);
+    let store =
+        care_ledger::store::EventStore::open(&out.path().join("demo.db").to_string_lossy(), clock)
+            .await
+            .unwrap();
+    let (catalogue, _) =
+        care_ledger::demo::load_catalogue(std::path::Path::new("fixtures/domains")).unwrap();
+    let ledger = care_ledger::app::Ledger::open(store, catalogue)
+        .await
+        .unwrap();
+    let controller = care_ledger::app::Access::new(
+        care_ledger::actor::Actor::new(care_ledger::actor::Role::Controleur, "test").unwrap(),
+        None,
+    );
+    let statements = ledger.statements(&controller).await.unwrap();
+    assert_eq!(statements.len(), 5);
+    for (finess, domain) in statements {
+        let path = out
+            .path()
+            .join(format!("etat-financier-{finess}-{domain}.xlsx"));
+        let bytes = std::fs::read(&path).unwrap();
+        let recalculated = recalculate_with_libreoffice(&soffice, &bytes);
+        let wrong = mismatches(&bytes, &recalculated);
+        assert!(wrong.is_empty(), "{}: {wrong:?}", path.display());
+        let view = ledger
+            .statement(&controller, &finess, domain, None)
+            .await
+            .unwrap();
+        let s = view.subsidy.expect("demo subsidies are computable");
+        let synth = values(&recalculated, "Synthèse");
+        println!("{finess} {domain}");
+        for (label, want) in [
+            (SUMMARY_LABELS[3], s.declared_total),
+            (SUMMARY_LABELS[4], s.eligible_total),
+            (SUMMARY_LABELS[5], s.receipts_total),
+            (SUMMARY_LABELS[6], s.net),
+            (SUMMARY_LABELS[7], s.ceiling),
+            (SUMMARY_LABELS[9], s.capped_ceiling),
+            (SUMMARY_LABELS[10], s.subsidy),
+            (SUMMARY_LABELS[15], s.due),
+        ] {
+            let got = summary_value(&synth, label);
+            let want = want.to_cell_f64();
+            assert!(
+                (got - want).abs() < 0.005,
+                "{finess} {domain} {label}: LibreOffice {got}, ledger {want}"
+            );
+            println!("  {label:<40} LibreOffice {got:>14.2}   ledger {want:>14.2}");
+        }
+    }
+}

@@ -95,8 +95,53 @@ pub enum LedgerError {
     Import(#[from] ImportError),
     #[error(transparent)]
     Catalogue(#[from] CatalogueError),
+    #[error("commande {index} ({command}) refusée : {refusal}")]
+    RefusedAt {
+        index: usize,
+        command: &'static str,
+        refusal: Refusal,
+    },
+    #[error("trame refusée : {}", .0.iter().map(|e| e.to_string()).collect::<Vec<_>>().join(" ; "))]
+    Template(Vec<crate::template::CellError>),
+    #[error("export de la trame impossible : {0}")]
+    Export(String),
     #[error(transparent)]
     Store(#[from] StoreError),
+}
+
+/// A refusal inside a batch, with the position of the command that caused it.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("commande {index} ({command}) : {refusal}")]
+pub struct BatchRefusal {
+    pub index: usize,
+    pub command: &'static str,
+    pub refusal: Refusal,
+}
+
+impl From<CommandError<BatchRefusal>> for LedgerError {
+    fn from(err: CommandError<BatchRefusal>) -> Self {
+        match err {
+            CommandError::Rejected(b) => LedgerError::RefusedAt {
+                index: b.index,
+                command: b.command,
+                refusal: b.refusal,
+            },
+            CommandError::Store(store) => LedgerError::Store(store),
+            CommandError::Decode { position, reason } => {
+                LedgerError::Store(StoreError::Corrupt { position, reason })
+            }
+        }
+    }
+}
+
+/// What a template import did (or would do, on a dry run).
+#[derive(Debug, Clone, Serialize)]
+pub struct TemplateImportOutcome {
+    pub finess: Finess,
+    pub domain: DomainId,
+    pub commands: Vec<StatementCommand>,
+    pub applied: bool,
+    pub version: i64,
 }
 
 impl From<CommandError<Refusal>> for LedgerError {
@@ -454,6 +499,161 @@ impl Ledger {
             )
             .await?;
         Ok((outcome.version, outcome.state))
+    }
+
+    /// Runs several commands as one: decided in order on the evolving state and appended in one
+    /// transaction, or none at all if any is refused.
+    pub async fn execute_batch(
+        &self,
+        access: &Access,
+        finess: &Finess,
+        domain: DomainId,
+        commands: Vec<StatementCommand>,
+        request: &RequestMeta,
+    ) -> Result<(i64, Statement), LedgerError> {
+        let candidate = self.candidate(access, finess).await?;
+        let stream = statement_stream(finess, domain);
+        let catalogue = self.catalogue.domain(domain);
+        let role = access.actor.role;
+        let effective_at = self.store.clock().now();
+        let outcome = self
+            .statements
+            .execute(
+                &stream,
+                request.expected_version,
+                &request.metadata(&access.actor),
+                &commands,
+                |state: &Statement, _| {
+                    let ctx = DecisionContext {
+                        catalogue,
+                        candidate: &candidate,
+                        effective_at,
+                        role,
+                    };
+                    let mut working = state.clone();
+                    let mut all = Vec::new();
+                    for (index, command) in commands.iter().enumerate() {
+                        let mut command = command.clone();
+                        statement::assign_line_id(&mut command, &working);
+                        let name = command.name();
+                        let events =
+                            decide(&working, &ctx, command).map_err(|refusal| BatchRefusal {
+                                index: index + 1,
+                                command: name,
+                                refusal,
+                            })?;
+                        for e in &events {
+                            working.apply(e);
+                        }
+                        all.extend(events);
+                    }
+                    Ok::<_, BatchRefusal>(all)
+                },
+            )
+            .await?;
+        Ok((outcome.version, outcome.state))
+    }
+
+    /// The statement's Excel template (`.xlsx` bytes) now or as of an instant, for this viewer.
+    pub async fn export_template(
+        &self,
+        access: &Access,
+        finess: &Finess,
+        domain: DomainId,
+        as_of: Option<DateTime<Utc>>,
+    ) -> Result<(Vec<u8>, crate::template::TemplateModel), LedgerError> {
+        let model = self.template_model(access, finess, domain, as_of).await?;
+        let bytes = crate::template::export_workbook(&model)
+            .map_err(|e| LedgerError::Export(e.to_string()))?;
+        Ok((bytes, model))
+    }
+
+    /// The workbook model of a statement: it reflects the statement's last event (position and
+    /// global hash), so a workbook goes stale only when this statement changes.
+    pub async fn template_model(
+        &self,
+        access: &Access,
+        finess: &Finess,
+        domain: DomainId,
+        as_of: Option<DateTime<Utc>>,
+    ) -> Result<crate::template::TemplateModel, LedgerError> {
+        let view = self.statement(access, finess, domain, as_of).await?;
+        let bound = ReadBound {
+            up_to_version: Some(view.version),
+            as_of,
+        };
+        let last = self
+            .store
+            .read_stream(&view.stream_id, bound)
+            .await?
+            .pop()
+            .ok_or_else(|| LedgerError::NotFound(format!("état financier {finess} {domain}")))?;
+        Ok(super::template_map::template_model(
+            &view,
+            self.catalogue.domain(domain),
+            access.actor.role,
+            last.position,
+            &last.global_hash,
+            self.store.clock().now(),
+        ))
+    }
+
+    /// Imports a filled template: lines added are declared, changed lines corrected, cleared lines
+    /// withdrawn, all in one transaction; any error in the file or any refusal appends nothing.
+    pub async fn import_template(
+        &self,
+        access: &Access,
+        bytes: &[u8],
+        dry_run: bool,
+        request: &RequestMeta,
+    ) -> Result<TemplateImportOutcome, LedgerError> {
+        let (finess_text, domain_text) = crate::template::import::peek_identity(bytes)
+            .map_err(|e| LedgerError::Template(vec![e]))?;
+        let cell_error = |cell: &str, message: String| {
+            LedgerError::Template(vec![crate::template::CellError {
+                sheet: "Synthèse".into(),
+                cell: cell.into(),
+                message_fr: message,
+            }])
+        };
+        let finess = Finess::parse(&finess_text).map_err(|e| cell_error("B3", e.to_string()))?;
+        let domain = DomainId::parse(&domain_text).map_err(|e| cell_error("B4", e.to_string()))?;
+        let model = self.template_model(access, &finess, domain, None).await?;
+        let changes =
+            crate::template::import_workbook(bytes, &model).map_err(LedgerError::Template)?;
+        let commands = super::template_map::commands_of(&changes);
+        if dry_run || commands.is_empty() {
+            let (version, _) = self
+                .statements
+                .load(&statement_stream(&finess, domain))
+                .await?;
+            return Ok(TemplateImportOutcome {
+                finess,
+                domain,
+                commands,
+                applied: false,
+                version,
+            });
+        }
+        let mut request = request.clone();
+        if request.expected_version.is_none() {
+            request.expected_version = Some(
+                self.statements
+                    .load(&statement_stream(&finess, domain))
+                    .await?
+                    .0,
+            );
+        }
+        let (version, _) = self
+            .execute_batch(access, &finess, domain, commands.clone(), &request)
+            .await?;
+        Ok(TemplateImportOutcome {
+            finess,
+            domain,
+            commands,
+            applied: true,
+            version,
+        })
     }
 
     /// The statement now (read model) or as of an instant (replay), with its figures and the flags

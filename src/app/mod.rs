@@ -1,6 +1,7 @@
 //! The application layer: command handlers and read models over the event store.
 pub mod ledger;
 pub mod repository;
+pub mod template_map;
 
 pub use ledger::{Access, Ledger, LedgerError, RequestMeta, StatementView};
 pub use repository::{Aggregate, CommandError, CommandOutcome, EventInfo, Repository};

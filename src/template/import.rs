@@ -193,6 +193,36 @@ impl ReceiptFields {
 }
 
 /// Reads a filled template against the current statement. Either every change, or every error.
+/// The FINESS and domain a workbook says it belongs to (Synthèse), read before the statement is loaded.
+pub fn peek_identity(bytes: &[u8]) -> Result<(String, String), CellError> {
+    let whole = |message: String| CellError {
+        sheet: layout::SYNTHESE.to_string(),
+        cell: String::new(),
+        message_fr: message,
+    };
+    if bytes.len() > MAX_WORKBOOK_BYTES {
+        return Err(whole(format!(
+            "fichier trop volumineux ({} octets, au plus {MAX_WORKBOOK_BYTES})",
+            bytes.len()
+        )));
+    }
+    let mut book: Xlsx<_> = open_workbook_from_rs(Cursor::new(bytes)).map_err(|e| {
+        whole(format!(
+            "fichier illisible : ce n'est pas un classeur Excel (.xlsx) valide ({e})"
+        ))
+    })?;
+    let synthese = book.worksheet_range(layout::SYNTHESE).map_err(|_| {
+        whole(
+            "classeur non reconnu : pas de feuille « Synthèse » d'une trame générée par le service"
+                .to_string(),
+        )
+    })?;
+    Ok((
+        text_at(&synthese, layout::SYNTHESE_FINESS_ROW, 1),
+        text_at(&synthese, layout::SYNTHESE_DOMAIN_ROW, 1),
+    ))
+}
+
 pub fn import_workbook(
     bytes: &[u8],
     current: &TemplateModel,
