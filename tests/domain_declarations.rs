@@ -59,7 +59,7 @@ fn report(name: &str) -> (SubsidyReport, Vec<Flag>) {
     let (s, cand, domain) = replay(name);
     let cat = catalogue(domain);
     (
-        compute_subsidy(&s, &cat, &cand, PaymentTotals::default()).unwrap(),
+        compute_subsidy(&s, &cat, &cand).unwrap(),
         flags(&s, &cat, &cand, &FlagInputs::default()),
     )
 }

@@ -60,7 +60,7 @@ fn attain_all(s: &mut Statement, cand: &Candidate, except: &[(&str, &str, &str)]
 fn with_every_objective_attained_the_subsidy_is_the_net_declared_total() {
     let (mut s, cand) = private_statement();
     attain_all(&mut s, &cand, &[]);
-    let r = compute_subsidy(&s, &d1bis(), &cand, PaymentTotals::default()).unwrap();
+    let r = compute_subsidy(&s, &d1bis(), &cand).unwrap();
     assert_eq!(r.declared_total, Money::from_cents(1_861_357));
     assert_eq!(r.eligible_total, Money::from_cents(1_861_357));
     assert_eq!(r.receipts_total, Money::from_cents(100_000));
@@ -100,7 +100,7 @@ fn reviewed_amounts_replace_declared_ones_and_end_the_provisional_state() {
         .get_mut(&LineId::parse("EXT-1").unwrap())
         .unwrap()
         .retained = Some(Money::from_cents(900_000));
-    let r = compute_subsidy(&s, &d1bis(), &cand, PaymentTotals::default()).unwrap();
+    let r = compute_subsidy(&s, &d1bis(), &cand).unwrap();
     assert_eq!(r.declared_total, Money::from_cents(1_861_357));
     assert_eq!(r.eligible_total, Money::from_cents(1_561_357));
     assert_eq!(r.subsidy, Money::from_cents(1_461_357));
@@ -111,16 +111,16 @@ fn reviewed_amounts_replace_declared_ones_and_end_the_provisional_state() {
 fn d1_o2_b_at_75_percent_coverage_costs_15_percent_of_the_ceiling() {
     let (mut s, mut cand) = private_statement();
     attain_all(&mut s, &cand, &[("D1.O2.B", "not_attained", "75")]);
-    let r = compute_subsidy(&s, &d1bis(), &cand, PaymentTotals::default()).unwrap();
+    let r = compute_subsidy(&s, &d1bis(), &cand).unwrap();
     assert_eq!(r.decote, Percent::new(dec!(15)));
     assert_eq!(r.capped_ceiling, Money::from_cents(8_075_000));
     assert_eq!(r.subsidy, Money::from_cents(1_761_357));
     // A small ceiling makes the cap bite: 12 345,67 × 0,85 = 10 493,8195 → 10 493,81 (rounded down).
     cand.domains.get_mut(&DomainId::D1bis).unwrap().ceiling = Money::from_cents(1_234_567);
-    let r = compute_subsidy(&s, &d1bis(), &cand, PaymentTotals::default()).unwrap();
+    let r = compute_subsidy(&s, &d1bis(), &cand).unwrap();
     assert_eq!(r.capped_ceiling, Money::from_cents(1_049_381));
     assert_eq!(r.subsidy, Money::from_cents(1_049_381));
-    let r = compute_subsidy(
+    let r = compute_subsidy_with_payments(
         &s,
         &d1bis(),
         &cand,
@@ -128,6 +128,7 @@ fn d1_o2_b_at_75_percent_coverage_costs_15_percent_of_the_ceiling() {
             committed: Money::from_cents(1_100_000),
             disbursed: Money::ZERO,
             recovered: Money::from_cents(10_000),
+            ..PaymentTotals::default()
         },
     )
     .unwrap();
@@ -146,7 +147,7 @@ fn coverage_under_66_percent_or_d1_o1_b_missed_leaves_nothing_and_the_sum_is_cap
             ("D1.O4", "not_attained", ""),
         ],
     );
-    let r = compute_subsidy(&s, &d1bis(), &cand, PaymentTotals::default()).unwrap();
+    let r = compute_subsidy(&s, &d1bis(), &cand).unwrap();
     assert_eq!(r.decote, Percent::HUNDRED);
     assert_eq!(r.decote_detail.len(), 3);
     assert_eq!(r.capped_ceiling, Money::ZERO);
@@ -178,7 +179,7 @@ fn d1_o6_is_counted_once_for_a_ght_when_both_sub_objectives_are_missed() {
             ("D1.O6.B", "not_attained", ""),
         ],
     );
-    let r = compute_subsidy(&s, &cat, &cand, PaymentTotals::default()).unwrap();
+    let r = compute_subsidy(&s, &cat, &cand).unwrap();
     assert_eq!(r.decote, Percent::new(dec!(5)));
     assert_eq!(r.decote_detail[0].item.as_str(), "D1.O6");
     assert_eq!(r.decote_detail[0].not_attained.len(), 2);
@@ -195,7 +196,7 @@ fn an_unknown_objective_makes_the_subsidy_provisional() {
         &ctx(&cat, &cand, Role::Controleur),
         attainment("D1.O1.A", "attained", ""),
     );
-    let r = compute_subsidy(&s, &cat, &cand, PaymentTotals::default()).unwrap();
+    let r = compute_subsidy(&s, &cat, &cand).unwrap();
     assert!(r.provisional);
     assert_eq!(
         r.unknown_objectives.len(),
@@ -213,10 +214,10 @@ fn a_d2_objective_not_attained_cannot_be_priced_without_a_published_schedule() {
     for o in &cat.objectives {
         run(&mut s, &ctrl, attainment(o.code.as_str(), "attained", ""));
     }
-    let r = compute_subsidy(&s, &cat, &cand, PaymentTotals::default()).unwrap();
+    let r = compute_subsidy(&s, &cat, &cand).unwrap();
     assert_eq!(r.decote, Percent::ZERO);
     run(&mut s, &ctrl, attainment("D2.03.C", "not_attained", ""));
-    let err = compute_subsidy(&s, &cat, &cand, PaymentTotals::default()).unwrap_err();
+    let err = compute_subsidy(&s, &cat, &cand).unwrap_err();
     assert_eq!(
         err,
         SubsidyError::DecoteScheduleNotPublished {
@@ -336,7 +337,7 @@ proptest! {
         let mut cand = if is_ght { ght() } else { private() };
         cand.domains.get_mut(&DomainId::D1bis).unwrap().ceiling = Money::from_cents(ceiling_cents);
         let s = build(&cand, &spec);
-        let r = compute_subsidy(&s, &d1bis(), &cand, PaymentTotals::default()).unwrap();
+        let r = compute_subsidy(&s, &d1bis(), &cand).unwrap();
         prop_assert!(r.subsidy <= r.capped_ceiling);
         prop_assert!(r.capped_ceiling <= r.ceiling);
         prop_assert!(r.subsidy <= r.net);

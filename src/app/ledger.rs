@@ -9,8 +9,7 @@ use crate::actor::{Actor, Role};
 use crate::domain::catalogue::{Catalogue, CatalogueError};
 use crate::domain::statement::{
     self, compute_subsidy, decide, flags, DecisionContext, Flag, FlagInputs, ForeignInvoice,
-    LineContent, PaymentTotals, Refusal, Statement, StatementCommand, StatementEvent,
-    SubsidyReport,
+    LineContent, Refusal, Statement, StatementCommand, StatementEvent, SubsidyReport,
 };
 use crate::domain::{Candidate, DomainId, Finess};
 use crate::import::ImportError;
@@ -681,8 +680,7 @@ impl Ledger {
             )));
         }
         let catalogue = self.catalogue.domain(domain);
-        let subsidy = compute_subsidy(&state, catalogue, &candidate, PaymentTotals::default())
-            .map_err(|e| e.to_string());
+        let subsidy = compute_subsidy(&state, catalogue, &candidate).map_err(|e| e.to_string());
         let inputs = FlagInputs {
             declaration_date: state.declaration_date,
             payroll_recaps: Vec::new(),

@@ -131,3 +131,79 @@ pub fn attainment(objective: &str, status: &str, coverage: &str) -> StatementCom
         reason: String::new(),
     })
 }
+
+/// Like `ctx`, at a given instant (payments are dated by it).
+pub fn ctx_at<'a>(
+    catalogue: &'a DomainCatalogue,
+    candidate: &'a Candidate,
+    role: Role,
+    effective_at: DateTime<Utc>,
+) -> DecisionContext<'a> {
+    DecisionContext {
+        effective_at,
+        ..ctx(catalogue, candidate, role)
+    }
+}
+
+/// A review with only the line and the decision filled.
+pub fn review(line_id: &str, decision: &str) -> ReviewInput {
+    ReviewInput {
+        line_id: line_id.into(),
+        decision: decision.into(),
+        ..ReviewInput::default()
+    }
+}
+
+pub fn eligible(line_id: &str) -> StatementCommand {
+    StatementCommand::ReviewLine(review(line_id, "eligible"))
+}
+
+pub fn partially_eligible(line_id: &str, amount: &str) -> StatementCommand {
+    StatementCommand::ReviewLine(ReviewInput {
+        eligible_amount: amount.into(),
+        ..review(line_id, "partially_eligible")
+    })
+}
+
+pub fn ineligible(line_id: &str, reason_code: &str, comment: &str) -> StatementCommand {
+    StatementCommand::ReviewLine(ReviewInput {
+        reason_code: reason_code.into(),
+        comment: comment.into(),
+        ..review(line_id, "ineligible")
+    })
+}
+
+pub fn documents_requested(line_id: &str, what: &str, due: &str) -> StatementCommand {
+    StatementCommand::ReviewLine(ReviewInput {
+        documents_requested: what.into(),
+        documents_due: due.into(),
+        ..review(line_id, "documents_requested")
+    })
+}
+
+pub fn order_payment(payment_id: &str, amount: &str) -> StatementCommand {
+    StatementCommand::OrderPayment {
+        payment_id: payment_id.into(),
+        amount: amount.into(),
+        reference: "Mandat CaRE".into(),
+    }
+}
+
+/// Records every objective that applies to the candidate as attained.
+pub fn attain_everything(
+    statement: &mut Statement,
+    catalogue: &DomainCatalogue,
+    candidate: &Candidate,
+) {
+    let ctrl = ctx(catalogue, candidate, Role::Controleur);
+    for o in &catalogue.objectives {
+        if o.ght_only && !candidate.is_ght() {
+            continue;
+        }
+        run(
+            statement,
+            &ctrl,
+            attainment(o.code.as_str(), "attained", ""),
+        );
+    }
+}

@@ -6,6 +6,9 @@ use super::events::{AttainmentStatus, StatementEvent, SCHEMA_VERSION_1};
 use super::lines::{
     CostType, ExternalCostLine, InternalCostLine, LineContent, LineId, OtherCostLine, ReceiptLine,
 };
+use super::payments::PaymentId;
+use super::review::{DocumentRequest, IneligibilityReason, ReviewDecision};
+use super::subsidy::{compute_subsidy, SubsidyError, SubsidyReport};
 use super::{Statement, StatementStatus};
 use crate::domain::candidate::Candidate;
 use crate::domain::catalogue::{CostPart, DecoteRate, DomainCatalogue};
@@ -113,6 +116,46 @@ pub struct AttainmentInput {
     pub reason: String,
 }
 
+/// A controller's review of one line (SPEC.md §7). Fields that do not apply to the decision stay blank.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct ReviewInput {
+    pub line_id: String,
+    /// `eligible`, `ineligible`, `partially_eligible`, `documents_requested` (or French).
+    pub decision: String,
+    /// For `ineligible` only: one of `IneligibilityReason` codes.
+    pub reason_code: String,
+    /// Required for `ineligible`, optional otherwise.
+    pub comment: String,
+    /// For `partially_eligible` only: the amount retained, in ]0, declared].
+    pub eligible_amount: String,
+    /// For `documents_requested` only: what is asked.
+    pub documents_requested: String,
+    /// For `documents_requested` only: by when (date).
+    pub documents_due: String,
+}
+
+/// A corrected line given with an answer to a document request (the kind of the line under review).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum CorrectionInput {
+    Internal(InternalCostInput),
+    External(ExternalCostInput),
+    Other(OtherCostInput),
+}
+
+/// The establishment's answer to the pending document request on a line.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct DocumentAnswerInput {
+    pub line_id: String,
+    pub comment: String,
+    /// SHA-256 (64 hex digits) of the document provided, optional.
+    pub document_sha256: String,
+    /// The corrected line, optional; its `line_id` blank or the answered line's.
+    pub correction: Option<CorrectionInput>,
+}
+
 /// Commands on a statement stream.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "command")]
@@ -139,6 +182,53 @@ pub enum StatementCommand {
         #[serde(default)]
         reason: String,
     },
+    /// Controller: review one line (SPEC.md §7).
+    ReviewLine(ReviewInput),
+    /// Establishment: answer the pending document request on a line, optionally with a corrected line.
+    AnswerDocumentRequest(DocumentAnswerInput),
+    /// Payment desk: order a payment, dated by the recorded time (SPEC.md §8). A blank id gets the next
+    /// `PAY-nnnn`.
+    OrderPayment {
+        #[serde(default)]
+        payment_id: String,
+        #[serde(default)]
+        amount: String,
+        #[serde(default)]
+        reference: String,
+    },
+    /// Payment desk: the bank confirmed the payment.
+    ConfirmDisbursement {
+        #[serde(default)]
+        payment_id: String,
+        #[serde(default)]
+        bank_reference: String,
+        /// The bank's value date (informational; the event is dated by the recorded time).
+        #[serde(default)]
+        value_date: String,
+    },
+    CancelPayment {
+        #[serde(default)]
+        payment_id: String,
+        #[serde(default)]
+        reason: String,
+    },
+    /// Payment desk: order the repayment of an overpayment. A blank id gets the next `REC-PAY-nnnn`.
+    IssueRecoveryOrder {
+        #[serde(default)]
+        recovery_id: String,
+        #[serde(default)]
+        amount: String,
+        #[serde(default)]
+        reason: String,
+    },
+    RecordRecoveryReceived {
+        #[serde(default)]
+        recovery_id: String,
+        #[serde(default)]
+        amount: String,
+        #[serde(default)]
+        bank_reference: String,
+    },
 }
 
 impl StatementCommand {
@@ -157,6 +247,13 @@ impl StatementCommand {
             StatementCommand::RecordAttainment(_) => "RecordAttainment",
             StatementCommand::Submit => "Submit",
             StatementCommand::Reopen { .. } => "Reopen",
+            StatementCommand::ReviewLine(_) => "ReviewLine",
+            StatementCommand::AnswerDocumentRequest(_) => "AnswerDocumentRequest",
+            StatementCommand::OrderPayment { .. } => "OrderPayment",
+            StatementCommand::ConfirmDisbursement { .. } => "ConfirmDisbursement",
+            StatementCommand::CancelPayment { .. } => "CancelPayment",
+            StatementCommand::IssueRecoveryOrder { .. } => "IssueRecoveryOrder",
+            StatementCommand::RecordRecoveryReceived { .. } => "RecordRecoveryReceived",
         }
     }
 }
@@ -250,6 +347,67 @@ pub enum Refusal {
         candidate: String,
         domain: &'static str,
     },
+    #[error("état financier jamais soumis : pas de revue des lignes avant la soumission")]
+    NotSubmittedForReview,
+    #[error("champ line_id : la ligne {line_id} est une recette, déduite à son montant déclaré et non revue")]
+    NotACostLine { line_id: LineId },
+    #[error("champ {field} : sans objet pour la décision « {decision} »")]
+    FieldNotApplicable {
+        field: &'static str,
+        decision: &'static str,
+    },
+    #[error("champ eligible_amount : {retained} supérieur au montant déclaré {declared}")]
+    RetainedAboveDeclared { retained: Money, declared: Money },
+    #[error("champ documents_due : échéance {due} antérieure à la date du jour {today}")]
+    DueDateInPast { due: NaiveDate, today: NaiveDate },
+    #[error(
+        "champ line_id : aucune demande de pièces en attente de réponse sur la ligne {line_id}"
+    )]
+    NoPendingDocumentRequest { line_id: LineId },
+    #[error("aucun guichet de paiement n'est configuré pour le domaine {domain} : aucun paiement possible")]
+    NoPaymentWindow { domain: &'static str },
+    #[error("le {date} est hors du guichet de paiement (du {start} au {end})")]
+    OutsidePaymentWindow {
+        date: NaiveDate,
+        start: NaiveDate,
+        end: NaiveDate,
+    },
+    #[error("état financier {status} : un paiement ne s'ordonne que sur un état soumis")]
+    NotSubmittedForPayment { status: &'static str },
+    #[error("subvention non calculable : {source}")]
+    SubsidyNotComputable {
+        #[source]
+        source: SubsidyError,
+    },
+    #[error("subvention provisoire ({unknown_objectives} objectif(s) sans atteinte enregistrée, {unreviewed_lines} ligne(s) non revue(s)) : aucun paiement possible")]
+    ProvisionalSubsidy {
+        unknown_objectives: usize,
+        unreviewed_lines: usize,
+    },
+    #[error("décote de 100 % : aucune subvention à verser")]
+    FullDecote,
+    #[error("champ {field} : {amount} supérieur au reste dû {due}")]
+    AboveDue {
+        field: &'static str,
+        amount: Money,
+        due: Money,
+    },
+    #[error("champ {field} : {id} existe déjà")]
+    DuplicatePaymentId { field: &'static str, id: PaymentId },
+    #[error("champ payment_id : paiement {payment_id} inconnu")]
+    UnknownPayment { payment_id: String },
+    #[error("champ payment_id : le paiement {payment_id} est annulé")]
+    PaymentCancelled { payment_id: PaymentId },
+    #[error("champ payment_id : le paiement {payment_id} est déjà versé")]
+    PaymentAlreadyDisbursed { payment_id: PaymentId },
+    #[error("pas de trop-perçu (reste dû {due}) : aucun reversement à ordonner")]
+    NoOverpayment { due: Money },
+    #[error("champ amount : {amount} supérieur au trop-perçu non encore couvert par un ordre de reversement ({uncovered})")]
+    RecoveryAboveOverpayment { amount: Money, uncovered: Money },
+    #[error("champ recovery_id : ordre de reversement {recovery_id} inconnu")]
+    UnknownRecovery { recovery_id: String },
+    #[error("champ amount : {amount} supérieur au reste à recouvrer {outstanding} de l'ordre de reversement")]
+    AboveRecoveryOutstanding { amount: Money, outstanding: Money },
 }
 
 /// Parses `2026-03-15` or `15/03/2026`.
@@ -278,6 +436,125 @@ impl Check<'_> {
 
     fn text(&self, field: &'static str, value: &str) -> Result<String, Refusal> {
         self.required(field, value).map(str::to_string)
+    }
+
+    /// Optional free text, trimmed, bounded.
+    fn optional_text(&self, field: &'static str, value: &str) -> Result<String, Refusal> {
+        let v = value.trim();
+        if v.chars().count() > MAX_TEXT_CHARS {
+            return Err(Refusal::TextTooLong { field });
+        }
+        Ok(v.to_string())
+    }
+
+    fn payment_id(
+        &self,
+        field: &'static str,
+        value: &str,
+        next: impl FnOnce() -> PaymentId,
+    ) -> Result<PaymentId, Refusal> {
+        let v = value.trim();
+        if v.is_empty() {
+            return Ok(next());
+        }
+        PaymentId::parse(v).ok_or_else(|| Refusal::Malformed {
+            field,
+            value: v.to_string(),
+            expected: "1 à 64 caractères A-Z a-z 0-9 - _ . :",
+        })
+    }
+
+    fn review(
+        &self,
+        statement: &Statement,
+        input: &ReviewInput,
+    ) -> Result<StatementEvent, Refusal> {
+        if !matches!(
+            statement.status,
+            StatementStatus::Submitted | StatementStatus::Reopened
+        ) {
+            return Err(Refusal::NotSubmittedForReview);
+        }
+        let id = self.line_id(&input.line_id)?;
+        let line = active_line(statement, id.clone())?;
+        if !line.content.is_cost() {
+            return Err(Refusal::NotACostLine { line_id: id });
+        }
+        let d = self.required("decision", &input.decision)?;
+        let decision = ReviewDecision::parse(d).ok_or_else(|| Refusal::Malformed {
+            field: "decision",
+            value: d.to_string(),
+            expected: "eligible, ineligible, partially_eligible ou documents_requested",
+        })?;
+        let blank = |field: &'static str, value: &str| {
+            if value.trim().is_empty() {
+                Ok(())
+            } else {
+                Err(Refusal::FieldNotApplicable {
+                    field,
+                    decision: decision.as_str(),
+                })
+            }
+        };
+        if decision != ReviewDecision::Ineligible {
+            blank("reason_code", &input.reason_code)?;
+        }
+        if decision != ReviewDecision::PartiallyEligible {
+            blank("eligible_amount", &input.eligible_amount)?;
+        }
+        if decision != ReviewDecision::DocumentsRequested {
+            blank("documents_requested", &input.documents_requested)?;
+            blank("documents_due", &input.documents_due)?;
+        }
+        let mut comment = self.optional_text("comment", &input.comment)?;
+        let mut reason_code = None;
+        let mut requested = None;
+        let retained_amount = match decision {
+            ReviewDecision::Eligible => Some(line.declared),
+            ReviewDecision::Ineligible => {
+                let r = self.required("reason_code", &input.reason_code)?;
+                reason_code =
+                    Some(
+                        IneligibilityReason::parse(r).ok_or_else(|| Refusal::Malformed {
+                            field: "reason_code",
+                            value: r.to_string(),
+                            expected: IneligibilityReason::codes(),
+                        })?,
+                    );
+                comment = self.text("comment", &input.comment)?;
+                Some(Money::ZERO)
+            }
+            ReviewDecision::PartiallyEligible => {
+                let amount = self.positive_money("eligible_amount", &input.eligible_amount)?;
+                if amount > line.declared {
+                    return Err(Refusal::RetainedAboveDeclared {
+                        retained: amount,
+                        declared: line.declared,
+                    });
+                }
+                Some(amount)
+            }
+            ReviewDecision::DocumentsRequested => {
+                let what = self.text("documents_requested", &input.documents_requested)?;
+                let due = self.date("documents_due", &input.documents_due)?;
+                let today = crate::clock::paris_date(self.ctx.effective_at);
+                if due < today {
+                    return Err(Refusal::DueDateInPast { due, today });
+                }
+                requested = Some(DocumentRequest { what, due });
+                None
+            }
+        };
+        Ok(StatementEvent::LineReviewed {
+            schema_version: SCHEMA_VERSION_1,
+            line_id: id,
+            decision,
+            reason_code,
+            comment,
+            retained_amount,
+            requested,
+            line_revision: line.revision,
+        })
     }
 
     fn money(&self, field: &'static str, value: &str) -> Result<Money, Refusal> {
@@ -593,6 +870,52 @@ impl Check<'_> {
     }
 }
 
+/// The line, known and not withdrawn.
+fn active_line(statement: &Statement, id: LineId) -> Result<&super::lines::Line, Refusal> {
+    let line = statement
+        .lines
+        .get(&id)
+        .ok_or_else(|| Refusal::UnknownLine {
+            line_id: id.to_string(),
+        })?;
+    if !line.is_active() {
+        return Err(Refusal::LineWithdrawn { line_id: id });
+    }
+    Ok(line)
+}
+
+/// The subsidy figures, when a payment may be ordered on them: computable, final, décote under 100 %.
+fn payable(statement: &Statement, ctx: &DecisionContext<'_>) -> Result<SubsidyReport, Refusal> {
+    let report = compute_subsidy(statement, ctx.catalogue, ctx.candidate)
+        .map_err(|source| Refusal::SubsidyNotComputable { source })?;
+    if report.provisional {
+        return Err(Refusal::ProvisionalSubsidy {
+            unknown_objectives: report.unknown_objectives.len(),
+            unreviewed_lines: report.unreviewed_lines,
+        });
+    }
+    if report.decote.value() >= Decimal::ONE_HUNDRED {
+        return Err(Refusal::FullDecote);
+    }
+    Ok(report)
+}
+
+/// A SHA-256 given as 64 hex digits, lowercased.
+fn parse_sha256(value: &str) -> Result<Option<String>, Refusal> {
+    let v = value.trim();
+    if v.is_empty() {
+        return Ok(None);
+    }
+    if v.len() != 64 || !v.chars().all(|c| c.is_ascii_hexdigit()) {
+        return Err(Refusal::Malformed {
+            field: "document_sha256",
+            value: v.to_string(),
+            expected: "SHA-256 en 64 caractères hexadécimaux",
+        });
+    }
+    Ok(Some(v.to_ascii_lowercase()))
+}
+
 fn allow(role: Role, allowed: &[Role], command: &StatementCommand) -> Result<(), Refusal> {
     if allowed.contains(&role) {
         Ok(())
@@ -639,7 +962,14 @@ pub fn decide(
             &[Role::Etablissement, Role::Controleur, Role::Admin],
             &command,
         )?,
-        C::RecordAttainment(_) | C::Reopen { .. } => allow(role, &[Role::Controleur], &command)?,
+        C::RecordAttainment(_) | C::Reopen { .. } | C::ReviewLine(_) => {
+            allow(role, &[Role::Controleur], &command)?
+        }
+        C::OrderPayment { .. }
+        | C::ConfirmDisbursement { .. }
+        | C::CancelPayment { .. }
+        | C::IssueRecoveryOrder { .. }
+        | C::RecordRecoveryReceived { .. } => allow(role, &[Role::Paiement], &command)?,
         _ => allow(role, &[Role::Etablissement], &command)?,
     }
     if let C::OpenStatement = command {
@@ -789,13 +1119,235 @@ pub fn decide(
                 reason,
             }])
         }
+        C::ReviewLine(input) => Ok(vec![check.review(statement, &input)?]),
+        C::AnswerDocumentRequest(input) => {
+            let id = check.line_id(&input.line_id)?;
+            active_line(statement, id.clone())?;
+            if !statement
+                .latest_review(&id)
+                .is_some_and(|r| r.is_pending_request())
+            {
+                return Err(Refusal::NoPendingDocumentRequest { line_id: id });
+            }
+            let comment = check.text("comment", &input.comment)?;
+            let document_sha256 = parse_sha256(&input.document_sha256)?;
+            let mut events = vec![StatementEvent::DocumentRequestAnswered {
+                schema_version: v,
+                line_id: id.clone(),
+                comment,
+                document_sha256,
+                corrected: input.correction.is_some(),
+            }];
+            if let Some(correction) = input.correction {
+                let same_line = |given: &mut String| -> Result<(), Refusal> {
+                    let g = given.trim();
+                    if !g.is_empty() && g != id.as_str() {
+                        return Err(Refusal::Malformed {
+                            field: "line_id",
+                            value: g.to_string(),
+                            expected:
+                                "vide ou l'identifiant de la ligne dont les pièces sont demandées",
+                        });
+                    }
+                    *given = id.to_string();
+                    Ok(())
+                };
+                let content = match correction {
+                    CorrectionInput::Internal(mut i) => {
+                        same_line(&mut i.line_id)?;
+                        LineContent::Internal(check.internal(&i)?.1)
+                    }
+                    CorrectionInput::External(mut i) => {
+                        same_line(&mut i.line_id)?;
+                        LineContent::External(check.external(&i)?.1)
+                    }
+                    CorrectionInput::Other(mut i) => {
+                        same_line(&mut i.line_id)?;
+                        LineContent::Other(check.other(&i)?.1)
+                    }
+                };
+                events.extend(correct(id, content)?);
+            }
+            Ok(events)
+        }
+        C::OrderPayment {
+            payment_id,
+            amount,
+            reference,
+        } => {
+            let today = crate::clock::paris_date(ctx.effective_at);
+            let window = ctx
+                .catalogue
+                .payment_window
+                .ok_or(Refusal::NoPaymentWindow {
+                    domain: domain.as_str(),
+                })?;
+            if !window.contains(today) {
+                return Err(Refusal::OutsidePaymentWindow {
+                    date: today,
+                    start: window.start,
+                    end: window.end,
+                });
+            }
+            if statement.status != StatementStatus::Submitted {
+                return Err(Refusal::NotSubmittedForPayment {
+                    status: statement.status.label_fr(),
+                });
+            }
+            let report = payable(statement, ctx)?;
+            let id = check.payment_id("payment_id", &payment_id, || {
+                statement.payments.next_payment_id()
+            })?;
+            if statement.payments.payments.contains_key(&id) {
+                return Err(Refusal::DuplicatePaymentId {
+                    field: "payment_id",
+                    id,
+                });
+            }
+            let amount = check.positive_money("amount", &amount)?;
+            if amount > report.due {
+                return Err(Refusal::AboveDue {
+                    field: "amount",
+                    amount,
+                    due: report.due,
+                });
+            }
+            Ok(vec![StatementEvent::PaymentOrdered {
+                schema_version: v,
+                payment_id: id,
+                amount,
+                reference: check.text("reference", &reference)?,
+                ordered_on: today,
+            }])
+        }
+        C::ConfirmDisbursement {
+            payment_id,
+            bank_reference,
+            value_date,
+        } => {
+            let payment = live_payment(statement, &check, &payment_id)?;
+            Ok(vec![StatementEvent::PaymentDisbursed {
+                schema_version: v,
+                payment_id: payment.id.clone(),
+                bank_reference: check.text("bank_reference", &bank_reference)?,
+                value_date: check.date("value_date", &value_date)?,
+                disbursed_on: crate::clock::paris_date(ctx.effective_at),
+            }])
+        }
+        C::CancelPayment { payment_id, reason } => {
+            let payment = live_payment(statement, &check, &payment_id)?;
+            Ok(vec![StatementEvent::PaymentCancelled {
+                schema_version: v,
+                payment_id: payment.id.clone(),
+                reason: check.text("reason", &reason)?,
+                cancelled_on: crate::clock::paris_date(ctx.effective_at),
+            }])
+        }
+        C::IssueRecoveryOrder {
+            recovery_id,
+            amount,
+            reason,
+        } => {
+            // A provisional subsidy may only fall further (unreviewed lines count at their declared amount,
+            // unknown objectives without décote): an overpayment found on it is already certain.
+            let report = compute_subsidy(statement, ctx.catalogue, ctx.candidate)
+                .map_err(|source| Refusal::SubsidyNotComputable { source })?;
+            if !report.due.is_negative() {
+                return Err(Refusal::NoOverpayment { due: report.due });
+            }
+            let id = check.payment_id("recovery_id", &recovery_id, || {
+                statement.payments.next_recovery_id()
+            })?;
+            if statement.payments.recoveries.contains_key(&id) {
+                return Err(Refusal::DuplicatePaymentId {
+                    field: "recovery_id",
+                    id,
+                });
+            }
+            let amount = check.positive_money("amount", &amount)?;
+            let uncovered = report.overpayment - report.recovery_outstanding;
+            if amount > uncovered {
+                return Err(Refusal::RecoveryAboveOverpayment { amount, uncovered });
+            }
+            Ok(vec![StatementEvent::RecoveryOrdered {
+                schema_version: v,
+                recovery_id: id,
+                amount,
+                reason: check.text("reason", &reason)?,
+                ordered_on: crate::clock::paris_date(ctx.effective_at),
+            }])
+        }
+        C::RecordRecoveryReceived {
+            recovery_id,
+            amount,
+            bank_reference,
+        } => {
+            let r = check.required("recovery_id", &recovery_id)?;
+            let recovery = PaymentId::parse(r)
+                .and_then(|id| statement.payments.recoveries.get(&id))
+                .ok_or_else(|| Refusal::UnknownRecovery {
+                    recovery_id: r.to_string(),
+                })?;
+            let amount = check.positive_money("amount", &amount)?;
+            if amount > recovery.outstanding() {
+                return Err(Refusal::AboveRecoveryOutstanding {
+                    amount,
+                    outstanding: recovery.outstanding(),
+                });
+            }
+            Ok(vec![StatementEvent::RecoveryReceived {
+                schema_version: v,
+                recovery_id: recovery.id.clone(),
+                amount,
+                bank_reference: check.text("bank_reference", &bank_reference)?,
+                received_on: crate::clock::paris_date(ctx.effective_at),
+            }])
+        }
+    }
+}
+
+/// A payment that is known, not cancelled and not yet disbursed.
+fn live_payment<'s>(
+    statement: &'s Statement,
+    check: &Check<'_>,
+    payment_id: &str,
+) -> Result<&'s super::payments::Payment, Refusal> {
+    let p = check.required("payment_id", payment_id)?;
+    let payment = PaymentId::parse(p)
+        .and_then(|id| statement.payments.payments.get(&id))
+        .ok_or_else(|| Refusal::UnknownPayment {
+            payment_id: p.to_string(),
+        })?;
+    match payment.status {
+        super::payments::PaymentStatus::Cancelled => Err(Refusal::PaymentCancelled {
+            payment_id: payment.id.clone(),
+        }),
+        super::payments::PaymentStatus::Disbursed => Err(Refusal::PaymentAlreadyDisbursed {
+            payment_id: payment.id.clone(),
+        }),
+        super::payments::PaymentStatus::Ordered => Ok(payment),
     }
 }
 
 /// Gives a declaration without a line id the next free one of its kind (`INT-0001`, `EXT-0002`,
 /// `AUT-0003`, `REC-0004`, numbered by declaration order), deterministically from the state, so that a
 /// retried command with the same idempotency key gets the same id. Ids given by the user are kept.
+///
+/// Payment and recovery orders without an id get the next `PAY-nnnn` / `REC-PAY-nnnn` the same way.
 pub fn assign_line_id(command: &mut StatementCommand, statement: &Statement) {
+    match command {
+        StatementCommand::OrderPayment { payment_id, .. } if payment_id.trim().is_empty() => {
+            *payment_id = statement.payments.next_payment_id().to_string();
+            return;
+        }
+        StatementCommand::IssueRecoveryOrder { recovery_id, .. }
+            if recovery_id.trim().is_empty() =>
+        {
+            *recovery_id = statement.payments.next_recovery_id().to_string();
+            return;
+        }
+        _ => {}
+    }
     let (prefix, line_id) = match command {
         StatementCommand::DeclareInternalCost(i) => ("INT", &mut i.line_id),
         StatementCommand::DeclareExternalCost(i) => ("EXT", &mut i.line_id),

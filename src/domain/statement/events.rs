@@ -2,13 +2,15 @@
 //!
 //! The envelope (actor, role, recorded time, request id, comment) is the store's; the payload here carries
 //! only what the rules need. New kinds (`LineReviewed`, payment events) are added as new variants: the
-//! enum is serde-tagged by `type`, so stored events of the existing kinds keep reading.
+//! enum is serde-tagged by `type`, so stored events of the earlier kinds keep reading.
 
 use super::lines::{
     ExternalCostLine, InternalCostLine, LineContent, LineId, OtherCostLine, ReceiptLine,
 };
+use super::payments::PaymentId;
+use super::review::{DocumentRequest, IneligibilityReason, ReviewDecision};
 use crate::domain::ids::{DomainId, Finess, ObjectiveCode};
-use crate::domain::money::Percent;
+use crate::domain::money::{Money, Percent};
 use chrono::{DateTime, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 
@@ -101,6 +103,67 @@ pub enum StatementEvent {
         schema_version: u16,
         reason: String,
     },
+    /// A controller's review of a line (SPEC.md §7); supersedes the earlier ones.
+    LineReviewed {
+        schema_version: u16,
+        line_id: LineId,
+        decision: ReviewDecision,
+        /// Only for `ineligible`.
+        reason_code: Option<IneligibilityReason>,
+        comment: String,
+        /// eligible: declared; ineligible: 0; partially eligible: the amount; documents requested: none.
+        retained_amount: Option<Money>,
+        /// Only for `documents_requested`.
+        requested: Option<DocumentRequest>,
+        /// The line revision reviewed.
+        line_revision: u32,
+    },
+    /// The establishment's answer to the pending document request on a line; a corrected line, if any,
+    /// follows as a `LineCorrected`.
+    DocumentRequestAnswered {
+        schema_version: u16,
+        line_id: LineId,
+        comment: String,
+        document_sha256: Option<String>,
+        corrected: bool,
+    },
+    PaymentOrdered {
+        schema_version: u16,
+        payment_id: PaymentId,
+        amount: Money,
+        reference: String,
+        /// Paris date of the recorded time.
+        ordered_on: NaiveDate,
+    },
+    PaymentDisbursed {
+        schema_version: u16,
+        payment_id: PaymentId,
+        bank_reference: String,
+        /// The bank's value date, as given (informational).
+        value_date: NaiveDate,
+        /// Paris date of the recorded time.
+        disbursed_on: NaiveDate,
+    },
+    PaymentCancelled {
+        schema_version: u16,
+        payment_id: PaymentId,
+        reason: String,
+        cancelled_on: NaiveDate,
+    },
+    RecoveryOrdered {
+        schema_version: u16,
+        recovery_id: PaymentId,
+        amount: Money,
+        reason: String,
+        ordered_on: NaiveDate,
+    },
+    RecoveryReceived {
+        schema_version: u16,
+        recovery_id: PaymentId,
+        amount: Money,
+        bank_reference: String,
+        received_on: NaiveDate,
+    },
 }
 
 impl StatementEvent {
@@ -117,6 +180,13 @@ impl StatementEvent {
             StatementEvent::AttainmentRecorded { .. } => "AttainmentRecorded",
             StatementEvent::StatementSubmitted { .. } => "StatementSubmitted",
             StatementEvent::StatementReopened { .. } => "StatementReopened",
+            StatementEvent::LineReviewed { .. } => "LineReviewed",
+            StatementEvent::DocumentRequestAnswered { .. } => "DocumentRequestAnswered",
+            StatementEvent::PaymentOrdered { .. } => "PaymentOrdered",
+            StatementEvent::PaymentDisbursed { .. } => "PaymentDisbursed",
+            StatementEvent::PaymentCancelled { .. } => "PaymentCancelled",
+            StatementEvent::RecoveryOrdered { .. } => "RecoveryOrdered",
+            StatementEvent::RecoveryReceived { .. } => "RecoveryReceived",
         }
     }
 
@@ -131,7 +201,14 @@ impl StatementEvent {
             | StatementEvent::LineWithdrawn { schema_version, .. }
             | StatementEvent::AttainmentRecorded { schema_version, .. }
             | StatementEvent::StatementSubmitted { schema_version, .. }
-            | StatementEvent::StatementReopened { schema_version, .. } => *schema_version,
+            | StatementEvent::StatementReopened { schema_version, .. }
+            | StatementEvent::LineReviewed { schema_version, .. }
+            | StatementEvent::DocumentRequestAnswered { schema_version, .. }
+            | StatementEvent::PaymentOrdered { schema_version, .. }
+            | StatementEvent::PaymentDisbursed { schema_version, .. }
+            | StatementEvent::PaymentCancelled { schema_version, .. }
+            | StatementEvent::RecoveryOrdered { schema_version, .. }
+            | StatementEvent::RecoveryReceived { schema_version, .. } => *schema_version,
         }
     }
 }

@@ -248,7 +248,8 @@ pub struct Line {
     pub seq: u64,
     pub content: LineContent,
     pub declared: Money,
-    /// The amount retained by the controller's review (`LineReviewed`, added with the review events).
+    /// The amount retained by the review in force (`LineReviewed`); `None` while unreviewed, after a
+    /// documents request and after a correction.
     pub retained: Option<Money>,
     /// Set once withdrawn, with the reason.
     pub withdrawn: Option<String>,

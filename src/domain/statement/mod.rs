@@ -12,12 +12,14 @@ pub mod declarations;
 pub mod events;
 pub mod flags;
 pub mod lines;
+pub mod payments;
+pub mod review;
 pub mod subsidy;
 
 pub use commands::{
-    assign_line_id, decide, parse_date, AttainmentInput, DecisionContext, ExternalCostInput,
-    InternalCostInput, OtherCostInput, ReceiptInput, Refusal, Role, StatementCommand,
-    PLAUSIBLE_DATE_MAX, PLAUSIBLE_DATE_MIN,
+    assign_line_id, decide, parse_date, AttainmentInput, CorrectionInput, DecisionContext,
+    DocumentAnswerInput, ExternalCostInput, InternalCostInput, OtherCostInput, ReceiptInput,
+    Refusal, ReviewInput, Role, StatementCommand, PLAUSIBLE_DATE_MAX, PLAUSIBLE_DATE_MIN,
 };
 pub use declarations::{parse_declarations, DeclarationFile, DeclarationStep, DeclarationsError};
 pub use events::{AttainmentStatus, StatementEvent, SCHEMA_VERSION_1};
@@ -26,7 +28,14 @@ pub use lines::{
     CostType, ExternalCostLine, InternalCostLine, InternalCostRows, Line, LineContent, LineId,
     OtherCostLine, ReceiptLine,
 };
-pub use subsidy::{compute_subsidy, decote_percent, PaymentTotals, SubsidyError, SubsidyReport};
+pub use payments::{Payment, PaymentId, PaymentLedger, PaymentStatus, Recovery, RecoveryReceipt};
+pub use review::{
+    DocumentAnswer, DocumentRequest, IneligibilityReason, LineReview, ReviewDecision,
+};
+pub use subsidy::{
+    compute_subsidy, compute_subsidy_with_payments, decote_percent, PaymentTotals, SubsidyError,
+    SubsidyReport,
+};
 
 use crate::domain::ids::{DomainId, Finess, ObjectiveCode};
 use crate::domain::money::Percent;
@@ -48,6 +57,15 @@ pub enum StatementStatus {
 }
 
 impl StatementStatus {
+    pub fn label_fr(self) -> &'static str {
+        match self {
+            StatementStatus::NotOpened => "non ouvert",
+            StatementStatus::Draft => "en brouillon",
+            StatementStatus::Submitted => "soumis",
+            StatementStatus::Reopened => "rouvert",
+        }
+    }
+
     /// Whether the establishment may declare, correct or withdraw lines.
     pub fn is_editable(self) -> bool {
         matches!(self, StatementStatus::Draft | StatementStatus::Reopened)
@@ -75,6 +93,12 @@ pub struct Statement {
     pub submitted_at: Option<DateTime<Utc>>,
     pub declaration_date: Option<NaiveDate>,
     pub reopen_count: u32,
+    /// Reviews per line, oldest first; the last one is the decision in force (SPEC.md §7).
+    #[serde(default)]
+    pub reviews: BTreeMap<LineId, Vec<LineReview>>,
+    /// Payment and recovery orders (SPEC.md §8).
+    #[serde(default)]
+    pub payments: PaymentLedger,
     /// Number of events applied (the stream version).
     pub version: u64,
 }
@@ -153,7 +177,140 @@ impl Statement {
                 self.status = StatementStatus::Reopened;
                 self.reopen_count += 1;
             }
+            StatementEvent::LineReviewed {
+                line_id,
+                decision,
+                reason_code,
+                comment,
+                retained_amount,
+                requested,
+                line_revision,
+                ..
+            } => {
+                if let Some(existing) = self.lines.get_mut(line_id) {
+                    existing.retained = *retained_amount;
+                    self.reviews
+                        .entry(line_id.clone())
+                        .or_default()
+                        .push(LineReview {
+                            decision: *decision,
+                            reason_code: *reason_code,
+                            comment: comment.clone(),
+                            retained_amount: *retained_amount,
+                            requested: requested.clone(),
+                            line_revision: *line_revision,
+                            answer: None,
+                        });
+                }
+            }
+            StatementEvent::DocumentRequestAnswered {
+                line_id,
+                comment,
+                document_sha256,
+                corrected,
+                ..
+            } => {
+                if let Some(review) = self.reviews.get_mut(line_id).and_then(|r| r.last_mut()) {
+                    review.answer = Some(DocumentAnswer {
+                        comment: comment.clone(),
+                        document_sha256: document_sha256.clone(),
+                        corrected: *corrected,
+                    });
+                }
+            }
+            StatementEvent::PaymentOrdered {
+                payment_id,
+                amount,
+                reference,
+                ordered_on,
+                ..
+            } => {
+                self.payments
+                    .payments
+                    .entry(payment_id.clone())
+                    .or_insert_with(|| Payment {
+                        id: payment_id.clone(),
+                        amount: *amount,
+                        reference: reference.clone(),
+                        status: PaymentStatus::Ordered,
+                        ordered_on: *ordered_on,
+                        bank_reference: None,
+                        value_date: None,
+                        disbursed_on: None,
+                        cancel_reason: None,
+                        cancelled_on: None,
+                    });
+            }
+            StatementEvent::PaymentDisbursed {
+                payment_id,
+                bank_reference,
+                value_date,
+                disbursed_on,
+                ..
+            } => {
+                if let Some(p) = self.payments.payments.get_mut(payment_id) {
+                    p.status = PaymentStatus::Disbursed;
+                    p.bank_reference = Some(bank_reference.clone());
+                    p.value_date = Some(*value_date);
+                    p.disbursed_on = Some(*disbursed_on);
+                }
+            }
+            StatementEvent::PaymentCancelled {
+                payment_id,
+                reason,
+                cancelled_on,
+                ..
+            } => {
+                if let Some(p) = self.payments.payments.get_mut(payment_id) {
+                    p.status = PaymentStatus::Cancelled;
+                    p.cancel_reason = Some(reason.clone());
+                    p.cancelled_on = Some(*cancelled_on);
+                }
+            }
+            StatementEvent::RecoveryOrdered {
+                recovery_id,
+                amount,
+                reason,
+                ordered_on,
+                ..
+            } => {
+                self.payments
+                    .recoveries
+                    .entry(recovery_id.clone())
+                    .or_insert_with(|| Recovery {
+                        id: recovery_id.clone(),
+                        ordered: *amount,
+                        reason: reason.clone(),
+                        ordered_on: *ordered_on,
+                        receipts: Vec::new(),
+                    });
+            }
+            StatementEvent::RecoveryReceived {
+                recovery_id,
+                amount,
+                bank_reference,
+                received_on,
+                ..
+            } => {
+                if let Some(r) = self.payments.recoveries.get_mut(recovery_id) {
+                    r.receipts.push(RecoveryReceipt {
+                        amount: *amount,
+                        bank_reference: bank_reference.clone(),
+                        received_on: *received_on,
+                    });
+                }
+            }
         }
+    }
+
+    /// The review in force on a line (the latest), if any.
+    pub fn latest_review(&self, line_id: &LineId) -> Option<&LineReview> {
+        self.reviews.get(line_id).and_then(|r| r.last())
+    }
+
+    /// The totals of the payment and recovery orders (SPEC.md §8).
+    pub fn payment_totals(&self) -> PaymentTotals {
+        self.payments.totals()
     }
 
     fn add_line(&mut self, id: &LineId, content: LineContent) {

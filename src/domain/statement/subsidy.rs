@@ -1,5 +1,6 @@
-//! Subsidy figures of a statement (SPEC.md §8). Pure: the payments' totals come in as a parameter
-//! (zero until the payment events exist).
+//! Subsidy figures of a statement (SPEC.md §8). Pure: the payments' totals are those of the statement's
+//! own payment and recovery orders (`compute_subsidy`); `compute_subsidy_with_payments` takes them as a
+//! parameter for what-if figures.
 
 use super::events::AttainmentStatus;
 use super::lines::LineContent;
@@ -26,15 +27,17 @@ pub enum SubsidyError {
     },
 }
 
-/// Payments' totals of the statement (SPEC.md §8), zero until the payment events are added.
+/// Payments' totals of the statement (SPEC.md §8), from `Statement::payment_totals`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize)]
 pub struct PaymentTotals {
-    /// Payments ordered and not cancelled.
+    /// Payments ordered and not cancelled (disbursed ones included).
     pub committed: Money,
     /// Payments confirmed paid.
     pub disbursed: Money,
-    /// Recovery orders received.
+    /// Amounts received against recovery orders (SPEC: "recovered = recovery orders received").
     pub recovered: Money,
+    /// Recovery orders issued and not yet received: they do not change the amount due.
+    pub recovery_outstanding: Money,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize)]
@@ -64,7 +67,9 @@ pub struct SubsidyReport {
     pub declared_total: Money,
     /// Retained amounts where reviewed, declared otherwise.
     pub eligible_total: Money,
-    /// Cost lines not yet reviewed (counted at their declared amount).
+    /// Cost lines not yet reviewed (counted at their declared amount); a line whose latest review asks
+    /// for documents is unreviewed. Receipts are not counted: they are deducted at their declared amount
+    /// and are not reviewed line by line.
     pub unreviewed_lines: usize,
     pub receipts_total: Money,
     /// max(0, eligible − receipts).
@@ -85,6 +90,10 @@ pub struct SubsidyReport {
     pub recovered: Money,
     /// subsidy − committed + recovered; below zero, an overpayment to recover.
     pub due: Money,
+    /// Recovery orders issued and not yet received.
+    pub recovery_outstanding: Money,
+    /// max(0, −due): the overpayment (surcompensation) to recover.
+    pub overpayment: Money,
 }
 
 /// The décote of a candidate's statement: the sum of the schedule's percentages of the objectives not
@@ -149,8 +158,18 @@ pub fn decote_percent(
     Ok((Percent::new(sum.min(Decimal::ONE_HUNDRED)), detail))
 }
 
-/// The subsidy figures of a statement.
+/// The subsidy figures of a statement, with the totals of its own payment and recovery orders.
 pub fn compute_subsidy(
+    statement: &Statement,
+    catalogue: &DomainCatalogue,
+    candidate: &Candidate,
+) -> Result<SubsidyReport, SubsidyError> {
+    compute_subsidy_with_payments(statement, catalogue, candidate, statement.payment_totals())
+}
+
+/// The subsidy figures of a statement with given payment totals (what-if figures; the statement's own
+/// payments are ignored).
+pub fn compute_subsidy_with_payments(
     statement: &Statement,
     catalogue: &DomainCatalogue,
     candidate: &Candidate,
@@ -171,8 +190,9 @@ pub fn compute_subsidy(
     let mut unreviewed_lines = 0;
     for line in statement.active_lines() {
         if let LineContent::Receipt(r) = &line.content {
-            *receipts_per_group.entry(r.group.clone()).or_default() += line.eligible_amount();
-            receipts_total += line.eligible_amount();
+            // Receipts are deducted at their declared amount (never reviewed).
+            *receipts_per_group.entry(r.group.clone()).or_default() += line.declared;
+            receipts_total += line.declared;
             continue;
         }
         let costs = per_objective
@@ -199,6 +219,7 @@ pub fn compute_subsidy(
         .min(ceiling)
         .max(Money::ZERO);
     let subsidy = net.min(capped_ceiling);
+    let due = subsidy - payments.committed + payments.recovered;
     let unknown_objectives: Vec<ObjectiveCode> = catalogue
         .objectives
         .iter()
@@ -225,6 +246,8 @@ pub fn compute_subsidy(
         committed: payments.committed,
         disbursed: payments.disbursed,
         recovered: payments.recovered,
-        due: subsidy - payments.committed + payments.recovered,
+        due,
+        recovery_outstanding: payments.recovery_outstanding,
+        overpayment: (-due).max(Money::ZERO),
     })
 }
