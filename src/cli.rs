@@ -71,7 +71,7 @@ pub enum Command {
     /// Financial statements: open, declare, correct, withdraw, attainment, submit, reopen, show.
     Statement {
         #[command(subcommand)]
-        cmd: crate::cli_ops::StatementCmd,
+        cmd: Box<crate::cli_ops::StatementCmd>,
     },
     /// Serve the HTTP API (default 127.0.0.1:8080, see `bind` in the configuration).
     Serve {
@@ -267,7 +267,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
         Command::Statement { cmd } => {
-            crate::cli_ops::statement(&config, cmd).await?;
+            crate::cli_ops::statement(&config, *cmd).await?;
             Ok(ExitCode::SUCCESS)
         }
         Command::Export(args) => {

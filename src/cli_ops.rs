@@ -313,6 +313,96 @@ pub enum StatementCmd {
         #[arg(long)]
         reason: String,
     },
+    /// Reviews one line (controller): eligible, ineligible, partially_eligible, documents_requested.
+    Review {
+        #[command(flatten)]
+        target: Target,
+        #[arg(long)]
+        line_id: String,
+        #[arg(long)]
+        decision: String,
+        /// For ineligible: HORS_PERIODE, NATURE_NON_ELIGIBLE, DOUBLON, JUSTIFICATIF_ABSENT,
+        /// SANS_LIEN_OBJECTIF, AUTRE.
+        #[arg(long, default_value = "")]
+        reason_code: String,
+        #[arg(long, default_value = "")]
+        comment: String,
+        /// For partially_eligible: the amount retained.
+        #[arg(long, default_value = "")]
+        eligible_amount: String,
+        /// For documents_requested: what is asked.
+        #[arg(long, default_value = "")]
+        documents_requested: String,
+        /// For documents_requested: by when (date).
+        #[arg(long, default_value = "")]
+        documents_due: String,
+    },
+    /// Answers a controller's document request on a line (establishment).
+    Answer {
+        #[command(flatten)]
+        target: Target,
+        #[arg(long)]
+        line_id: String,
+        #[arg(long)]
+        comment: String,
+        /// SHA-256 of the document provided.
+        #[arg(long, default_value = "")]
+        document_sha256: String,
+    },
+    /// Orders a payment (payment desk); dated by the ledger's recorded time.
+    Pay {
+        #[command(flatten)]
+        target: Target,
+        #[arg(long, allow_hyphen_values = true)]
+        amount: String,
+        #[arg(long)]
+        reference: String,
+        #[arg(long, default_value = "")]
+        payment_id: String,
+    },
+    /// Confirms a payment as disbursed (payment desk).
+    ConfirmPayment {
+        #[command(flatten)]
+        target: Target,
+        #[arg(long)]
+        payment_id: String,
+        #[arg(long)]
+        bank_reference: String,
+        /// The bank's value date (informational).
+        #[arg(long, default_value = "")]
+        value_date: String,
+    },
+    /// Cancels a payment order not yet disbursed (payment desk).
+    CancelPayment {
+        #[command(flatten)]
+        target: Target,
+        #[arg(long)]
+        payment_id: String,
+        #[arg(long)]
+        reason: String,
+    },
+    /// Issues a recovery order for an overpayment (payment desk).
+    RecoveryOrder {
+        #[command(flatten)]
+        target: Target,
+        #[arg(long, allow_hyphen_values = true)]
+        amount: String,
+        #[arg(long)]
+        reason: String,
+        #[arg(long, default_value = "")]
+        recovery_id: String,
+    },
+    /// Records money received on a recovery order (payment desk).
+    RecoveryReceived {
+        #[command(flatten)]
+        target: Target,
+        #[arg(long)]
+        recovery_id: String,
+        #[arg(long, allow_hyphen_values = true)]
+        amount: String,
+        #[arg(long)]
+        bank_reference: String,
+    },
     /// Shows the statement, its figures and flags, now or as of a date.
     Show {
         #[arg(long)]
@@ -506,6 +596,103 @@ pub async fn statement(config: &Config, cmd: StatementCmd) -> anyhow::Result<()>
             }),
         ),
         StatementCmd::Submit { target } => (target, StatementCommand::Submit),
+        StatementCmd::Review {
+            target,
+            line_id,
+            decision,
+            reason_code,
+            comment,
+            eligible_amount,
+            documents_requested,
+            documents_due,
+        } => (
+            target,
+            StatementCommand::ReviewLine(crate::domain::statement::ReviewInput {
+                line_id,
+                decision,
+                reason_code,
+                comment,
+                eligible_amount,
+                documents_requested,
+                documents_due,
+            }),
+        ),
+        StatementCmd::Answer {
+            target,
+            line_id,
+            comment,
+            document_sha256,
+        } => (
+            target,
+            StatementCommand::AnswerDocumentRequest(
+                crate::domain::statement::DocumentAnswerInput {
+                    line_id,
+                    comment,
+                    document_sha256,
+                    correction: None,
+                },
+            ),
+        ),
+        StatementCmd::Pay {
+            target,
+            amount,
+            reference,
+            payment_id,
+        } => (
+            target,
+            StatementCommand::OrderPayment {
+                payment_id,
+                amount,
+                reference,
+            },
+        ),
+        StatementCmd::ConfirmPayment {
+            target,
+            payment_id,
+            bank_reference,
+            value_date,
+        } => (
+            target,
+            StatementCommand::ConfirmDisbursement {
+                payment_id,
+                bank_reference,
+                value_date,
+            },
+        ),
+        StatementCmd::CancelPayment {
+            target,
+            payment_id,
+            reason,
+        } => (
+            target,
+            StatementCommand::CancelPayment { payment_id, reason },
+        ),
+        StatementCmd::RecoveryOrder {
+            target,
+            amount,
+            reason,
+            recovery_id,
+        } => (
+            target,
+            StatementCommand::IssueRecoveryOrder {
+                recovery_id,
+                amount,
+                reason,
+            },
+        ),
+        StatementCmd::RecoveryReceived {
+            target,
+            recovery_id,
+            amount,
+            bank_reference,
+        } => (
+            target,
+            StatementCommand::RecordRecoveryReceived {
+                recovery_id,
+                amount,
+                bank_reference,
+            },
+        ),
         StatementCmd::Reopen { target, reason } => (target, StatementCommand::Reopen { reason }),
     };
     let (finess, domain) = parse_target(&target.candidate, &target.domain)?;
@@ -566,6 +753,8 @@ fn print_view(view: &StatementView) {
                 if s.provisional { "  (provisoire)" } else { "" }
             );
             println!("Engagé             {:>16}", s.committed.to_french());
+            println!("Versé              {:>16}", s.disbursed.to_french());
+            println!("Recouvré           {:>16}", s.recovered.to_french());
             println!("Reste dû           {:>16}", s.due.to_french());
         }
         Err(reason) => println!("Subvention non calculable : {reason}"),

@@ -6,8 +6,8 @@
 use crate::actor::{Actor, Role};
 use crate::app::{Access, Ledger, RequestMeta};
 use crate::clock::{paris_noon, Clock, FixedClock};
-use crate::domain::statement::parse_declarations;
-use crate::domain::Catalogue;
+use crate::domain::statement::{parse_declarations, LineContent, ReviewInput, StatementCommand};
+use crate::domain::{Catalogue, DomainId, Finess};
 use crate::store::checkpoint::Checkpoint;
 use crate::store::verify::verify;
 use crate::store::EventStore;
@@ -133,6 +133,8 @@ pub async fn run(out: &Path) -> anyhow::Result<()> {
     let controller = Access::new(Actor::new(Role::Controleur, "demo")?, None);
     print_table(&ledger, &controller).await?;
 
+    payment_cycle(&ledger, &clock, &controller).await?;
+
     for (finess, domain) in ledger.statements(&controller).await? {
         let (bytes, _) = ledger
             .export_template(&controller, &finess, domain, None)
@@ -159,6 +161,212 @@ pub async fn run(out: &Path) -> anyhow::Result<()> {
         out.join("checkpoint.json").display()
     );
     store.close().await;
+    Ok(())
+}
+
+fn on(clock: &FixedClock, y: i32, m: u32, d: u32) {
+    if let Some(date) = NaiveDate::from_ymd_opt(y, m, d) {
+        clock.set(paris_noon(date));
+    }
+}
+
+/// Review → payment → disbursement → a later review lowering a retained amount → recovery order →
+/// recovery received, on the sample statements (issue: payment desk).
+async fn payment_cycle(
+    ledger: &Ledger,
+    clock: &FixedClock,
+    controller: &Access,
+) -> anyhow::Result<()> {
+    let desk = Access::new(Actor::new(Role::Paiement, "demo")?, None);
+    let statements = ledger.statements(controller).await?;
+
+    // 3 May 2027: the controller reviews every cost line; flagged lines are refused with their reason.
+    on(clock, 2027, 5, 3);
+    for (finess, domain) in &statements {
+        let view = ledger.statement(controller, finess, *domain, None).await?;
+        let mut commands = Vec::new();
+        let mut seen_invoices = std::collections::BTreeSet::new();
+        for line in view.statement.active_lines() {
+            if matches!(line.content, LineContent::Receipt(_)) {
+                continue;
+            }
+            let flags: Vec<&str> = view
+                .flags
+                .iter()
+                .filter(|f| f.line_id.as_ref() == Some(&line.id))
+                .map(|f| f.code)
+                .collect();
+            let duplicate = match &line.content {
+                LineContent::External(e) => !seen_invoices.insert((
+                    crate::domain::statement::flags::normalise_supplier(&e.supplier),
+                    crate::domain::statement::flags::normalise_invoice_number(&e.invoice_number),
+                )),
+                _ => false,
+            };
+            let (decision, reason_code, comment) = if flags.contains(&"NATURE_NON_ELIGIBLE") {
+                (
+                    "ineligible",
+                    "NATURE_NON_ELIGIBLE",
+                    "nature de dépense non éligible",
+                )
+            } else if duplicate {
+                (
+                    "ineligible",
+                    "DOUBLON",
+                    "facture déjà déclarée sur une autre ligne",
+                )
+            } else {
+                ("eligible", "", "")
+            };
+            commands.push(StatementCommand::ReviewLine(ReviewInput {
+                line_id: line.id.as_str().to_string(),
+                decision: decision.into(),
+                reason_code: reason_code.into(),
+                comment: comment.into(),
+                ..ReviewInput::default()
+            }));
+        }
+        let request = RequestMeta::new(format!("demo-review-{finess}-{domain}"));
+        ledger
+            .execute_batch(controller, finess, *domain, commands, &request)
+            .await
+            .with_context(|| format!("review of {finess} {domain}"))?;
+    }
+
+    // 10 May 2027: the payment desk orders what is due on every final subsidy; 17 May: disbursed.
+    println!("\nPaiements (10/05/2027) :");
+    for (finess, domain) in &statements {
+        on(clock, 2027, 5, 10);
+        let view = ledger.statement(&desk, finess, *domain, None).await?;
+        let order = StatementCommand::OrderPayment {
+            payment_id: "PAY-0001".into(),
+            amount: match &view.subsidy {
+                Ok(s) => s.due.to_plain_string(),
+                Err(_) => "0".into(),
+            },
+            reference: format!("CARE-{domain}-{finess}-1"),
+        };
+        let mut request = RequestMeta::new(format!("demo-pay-{finess}-{domain}"));
+        request.idempotency_key = Some(format!("demo-pay-{finess}-{domain}-1"));
+        match ledger
+            .execute(&desk, finess, *domain, order, &request)
+            .await
+        {
+            Ok(_) => {
+                on(clock, 2027, 5, 17);
+                ledger
+                    .execute(
+                        &desk,
+                        finess,
+                        *domain,
+                        StatementCommand::ConfirmDisbursement {
+                            payment_id: "PAY-0001".into(),
+                            bank_reference: format!("VIR-{finess}-{domain}"),
+                            value_date: "2027-05-17".into(),
+                        },
+                        &RequestMeta::new(format!("demo-disbursed-{finess}-{domain}")),
+                    )
+                    .await?;
+                println!("  {finess} {domain} : paiement ordonné et versé");
+            }
+            Err(refused) => println!("  {finess} {domain} : pas de paiement — {refused}"),
+        }
+    }
+
+    // 15 June 2027: a later audit retains only 10 000,00 of the Clinique's internet exposure audits:
+    // the subsidy falls below what was paid; a recovery order follows and is paid on 30 June.
+    let clinique = Finess::parse("130004526")?;
+    on(clock, 2027, 6, 15);
+    let revised = StatementCommand::ReviewLine(ReviewInput {
+        line_id: "EXT-001".into(),
+        decision: "partially_eligible".into(),
+        eligible_amount: "10 000,00".into(),
+        comment: "contrôle sur pièces : 4 campagnes justifiées sur 6".into(),
+        ..ReviewInput::default()
+    });
+    ledger
+        .execute(
+            controller,
+            &clinique,
+            DomainId::D1bis,
+            revised,
+            &RequestMeta::new("demo-review-revision"),
+        )
+        .await?;
+    let view = ledger
+        .statement(&desk, &clinique, DomainId::D1bis, None)
+        .await?;
+    if let Ok(s) = &view.subsidy {
+        if s.due.is_negative() {
+            let excess = -s.due;
+            ledger
+                .execute(
+                    &desk,
+                    &clinique,
+                    DomainId::D1bis,
+                    StatementCommand::IssueRecoveryOrder {
+                        recovery_id: String::new(),
+                        amount: excess.to_plain_string(),
+                        reason: "surcompensation après révision de la ligne EXT-001".into(),
+                    },
+                    &RequestMeta::new("demo-recovery-order"),
+                )
+                .await?;
+            on(clock, 2027, 6, 30);
+            ledger
+                .execute(
+                    &desk,
+                    &clinique,
+                    DomainId::D1bis,
+                    StatementCommand::RecordRecoveryReceived {
+                        recovery_id: "REC-PAY-0001".into(),
+                        amount: excess.to_plain_string(),
+                        bank_reference: "TITRE-2027-0042".into(),
+                    },
+                    &RequestMeta::new("demo-recovery-received"),
+                )
+                .await?;
+            println!(
+                "  130004526 D1bis : révision du 15/06/2027, surcompensation {} — ordre de recouvrement émis et encaissé",
+                excess.to_french()
+            );
+        }
+    }
+
+    println!(
+        "\n{:<9} {:<6} {:>13} {:>11} {:>13} {:>13} {:>13} {:>13}  {:<10}",
+        "FINESS",
+        "Dom.",
+        "Éligible",
+        "Décote",
+        "Subvention",
+        "Engagé",
+        "Versé",
+        "Reste dû",
+        "Statut"
+    );
+    for (finess, domain) in &statements {
+        let view = ledger.statement(controller, finess, *domain, None).await?;
+        if let Ok(s) = &view.subsidy {
+            println!(
+                "{:<9} {:<6} {:>13} {:>11} {:>13} {:>13} {:>13} {:>13}  {:<10}",
+                finess.as_str(),
+                domain.as_str(),
+                s.eligible_total.to_plain_string(),
+                format!("{}%", s.decote.value().normalize()),
+                s.subsidy.to_plain_string(),
+                s.committed.to_plain_string(),
+                s.disbursed.to_plain_string(),
+                s.due.to_plain_string(),
+                if s.provisional {
+                    "provisoire"
+                } else {
+                    "définitif"
+                }
+            );
+        }
+    }
+    println!();
     Ok(())
 }
 

@@ -224,6 +224,9 @@ async fn libreoffice_recalculates_every_demo_workbook_to_the_ledgers_figures() {
             (SUMMARY_LABELS[7], s.ceiling),
             (SUMMARY_LABELS[9], s.capped_ceiling),
             (SUMMARY_LABELS[10], s.subsidy),
+            (SUMMARY_LABELS[12], s.committed),
+            (SUMMARY_LABELS[13], s.disbursed),
+            (SUMMARY_LABELS[14], s.recovered),
             (SUMMARY_LABELS[15], s.due),
         ] {
             let got = summary_value(&synth, label);

@@ -4,6 +4,7 @@
 use super::ledger::StatementView;
 use crate::actor::Role;
 use crate::domain::catalogue::{CostPart, DomainCatalogue};
+use crate::domain::statement::payments::PaymentStatus;
 use crate::domain::statement::{
     AttainmentStatus as DomainStatus, CostType as DomainCostType, ExternalCostInput,
     InternalCostInput, LineContent, OtherCostInput, ReceiptInput, StatementCommand, SubsidyReport,
@@ -13,7 +14,7 @@ use crate::template::import::{LineFields, TemplateChange};
 use crate::template::model::{
     AttainmentLine, AttainmentStatus, CandidateInfo, CostType, ExpenseNatureInfo, ExternalCostLine,
     FlagLine, GroupInfo, InternalComputed, InternalCostLine, ObjectiveInfo, OtherCostLine,
-    ReceiptLine, SummaryFigures, TemplateModel, ViewerRole,
+    PaymentKind, PaymentLine, ReceiptLine, ReviewLine, SummaryFigures, TemplateModel, ViewerRole,
 };
 use chrono::{DateTime, Utc};
 
@@ -162,6 +163,86 @@ pub fn template_model(
                 amount: l.amount,
                 received_on: None,
             }),
+        }
+    }
+    let fallback_date = crate::clock::paris_date(generated_at);
+    for payment in view.statement.payments.payments.values() {
+        model.payments.push(PaymentLine {
+            payment_id: payment.id.as_str().to_string(),
+            kind: PaymentKind::Order,
+            date: payment.ordered_on,
+            reference: payment.reference.clone(),
+            amount: payment.amount,
+            cancelled: payment.status == PaymentStatus::Cancelled,
+            comment: payment
+                .cancel_reason
+                .as_ref()
+                .map(|r| format!("annulé : {r}"))
+                .unwrap_or_default(),
+        });
+        if payment.status == PaymentStatus::Disbursed {
+            model.payments.push(PaymentLine {
+                payment_id: payment.id.as_str().to_string(),
+                kind: PaymentKind::Disbursement,
+                date: payment.disbursed_on.unwrap_or(payment.ordered_on),
+                reference: payment.bank_reference.clone().unwrap_or_default(),
+                amount: payment.amount,
+                cancelled: false,
+                comment: payment
+                    .value_date
+                    .map(|d| format!("date de valeur {}", d.format("%d/%m/%Y")))
+                    .unwrap_or_default(),
+            });
+        }
+    }
+    for recovery in view.statement.payments.recoveries.values() {
+        for receipt in &recovery.receipts {
+            model.payments.push(PaymentLine {
+                payment_id: recovery.id.as_str().to_string(),
+                kind: PaymentKind::Recovery,
+                date: receipt.received_on,
+                reference: receipt.bank_reference.clone(),
+                amount: receipt.amount,
+                cancelled: false,
+                comment: format!(
+                    "ordre de recouvrement du {} ({}) : {}",
+                    recovery.ordered_on.format("%d/%m/%Y"),
+                    recovery.ordered.to_french(),
+                    recovery.reason
+                ),
+            });
+        }
+    }
+    for line in view.statement.lines_in_order() {
+        let label = match &line.content {
+            LineContent::Internal(l) => format!("Coût interne {} {}", l.matricule, l.year),
+            LineContent::External(l) => format!("Facture {} {}", l.supplier, l.invoice_number),
+            LineContent::Other(l) => format!("Autre coût {}", l.label),
+            LineContent::Receipt(l) => format!("Recette {}", l.provenance),
+        };
+        for review in view.statement.reviews.get(&line.id).into_iter().flatten() {
+            model.reviews.push(ReviewLine {
+                line_id: line.id.as_str().to_string(),
+                line_label: label.clone(),
+                decision: review.decision.label_fr().to_string(),
+                retained: review.retained_amount,
+                reason: review
+                    .reason_code
+                    .map(|r| r.label_fr().to_string())
+                    .or_else(|| {
+                        review.requested.as_ref().map(|r| {
+                            format!(
+                                "pièces demandées : {} (avant le {})",
+                                r.what,
+                                r.due.format("%d/%m/%Y")
+                            )
+                        })
+                    })
+                    .unwrap_or_default(),
+                comment: review.comment.clone(),
+                reviewer: "contrôleur ANS".into(),
+                decided_on: review.reviewed_on.unwrap_or(fallback_date),
+            });
         }
     }
     let show_controller_only = viewer != Role::Etablissement;

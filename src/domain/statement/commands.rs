@@ -554,6 +554,7 @@ impl Check<'_> {
             retained_amount,
             requested,
             line_revision: line.revision,
+            reviewed_on: Some(crate::clock::paris_date(self.ctx.effective_at)),
         })
     }
 

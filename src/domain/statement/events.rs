@@ -117,6 +117,9 @@ pub enum StatementEvent {
         requested: Option<DocumentRequest>,
         /// The line revision reviewed.
         line_revision: u32,
+        /// Paris date of the review (the recorded time); absent in events written before it existed.
+        #[serde(default)]
+        reviewed_on: Option<NaiveDate>,
     },
     /// The establishment's answer to the pending document request on a line; a corrected line, if any,
     /// follows as a `LineCorrected`.

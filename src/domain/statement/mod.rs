@@ -185,6 +185,7 @@ impl Statement {
                 retained_amount,
                 requested,
                 line_revision,
+                reviewed_on,
                 ..
             } => {
                 if let Some(existing) = self.lines.get_mut(line_id) {
@@ -198,6 +199,7 @@ impl Statement {
                             comment: comment.clone(),
                             retained_amount: *retained_amount,
                             requested: requested.clone(),
+                            reviewed_on: *reviewed_on,
                             line_revision: *line_revision,
                             answer: None,
                         });

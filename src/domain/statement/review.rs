@@ -145,6 +145,9 @@ pub struct LineReview {
     pub requested: Option<DocumentRequest>,
     /// The line revision (number of corrections) the review was made on.
     pub line_revision: u32,
+    /// Paris date of the review.
+    #[serde(default)]
+    pub reviewed_on: Option<NaiveDate>,
     /// Set once the establishment answers a document request.
     pub answer: Option<DocumentAnswer>,
 }
