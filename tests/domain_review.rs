@@ -72,6 +72,7 @@ fn an_eligible_review_retains_the_declared_amount_and_the_line_counts_as_reviewe
             retained_amount: Some(Money::from_cents(661_357)),
             requested: None,
             line_revision: 0,
+            reviewed_on: Some(chrono::NaiveDate::from_ymd_opt(2026, 10, 5).unwrap()),
         }]
     );
     let r = compute_subsidy(&s, &cat, &cand).unwrap();
