@@ -88,6 +88,13 @@ pub enum Command {
     Export(crate::cli_ops::ExportArgs),
     /// Imports a filled template: added lines declared, changed lines corrected, cleared lines withdrawn.
     ImportTemplate(crate::cli_ops::ImportTemplateArgs),
+    /// Imports a payroll recap file (récapitulatif de paie) for a candidate.
+    ImportPayroll(crate::cli_payroll::ImportPayrollArgs),
+    /// Payroll documents: anonymisation key, list, declare a line from a recap.
+    Payroll {
+        #[command(subcommand)]
+        cmd: crate::cli_payroll::PayrollCmd,
+    },
     /// Benchmarks that print their figures.
     Bench {
         #[command(subcommand)]
@@ -135,6 +142,20 @@ pub enum BenchCommand {
         /// An administrative PostgreSQL URL (a scratch database is created under it and dropped).
         #[arg(long, env = "TEST_DATABASE_URL")]
         postgres: Option<String>,
+    },
+    /// Payroll import of a generated 10 000 × 40 recap against raw calamine and openpyxl
+    /// (run scripts/bench-venv.sh first for the openpyxl figure).
+    Payroll {
+        #[arg(long, default_value_t = 10_000)]
+        employees: usize,
+    },
+    /// Export of generated statements against Python XlsxWriter
+    /// (run scripts/bench-venv-template.sh first for the Python figure).
+    Template {
+        #[arg(long, default_value_t = 3_000)]
+        statements: usize,
+        #[arg(long, default_value_t = 50)]
+        lines: usize,
     },
 }
 
@@ -278,6 +299,14 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             crate::cli_ops::import_template(&config, args).await?;
             Ok(ExitCode::SUCCESS)
         }
+        Command::ImportPayroll(args) => {
+            crate::cli_payroll::import_payroll(&config, args).await?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Payroll { cmd } => {
+            crate::cli_payroll::payroll(&config, cmd).await?;
+            Ok(ExitCode::SUCCESS)
+        }
         Command::Demo { out } => {
             crate::demo::run(&out).await?;
             Ok(ExitCode::SUCCESS)
@@ -304,6 +333,35 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 postgres,
             } => {
                 bench_store_cli(append_events, batch, replay_events, postgres).await?;
+                Ok(ExitCode::SUCCESS)
+            }
+            BenchCommand::Payroll { employees } => {
+                let mut params =
+                    crate::payroll::bench::BenchParams::standard(std::path::Path::new("."));
+                params.employees = employees;
+                let report = crate::payroll::bench::run_bench(&params)?;
+                println!("{report}");
+                Ok(ExitCode::SUCCESS)
+            }
+            BenchCommand::Template { statements, lines } => {
+                let figures = crate::template::bench::run_bench(statements, lines)?;
+                println!(
+                    "template export: {} statements × {} lines ({} cells each): Rust {:.1} workbooks/s ({:.2} s)",
+                    figures.statements,
+                    figures.lines_each,
+                    figures.cells_per_workbook,
+                    figures.rust_workbooks_per_s,
+                    figures.rust_seconds
+                );
+                match figures.speedup {
+                    Some(s) => println!(
+                        "Python XlsxWriter {:.1} workbooks/s: Rust is {s:.2}× faster (target ≥ {}×) {}",
+                        figures.python_workbooks_per_s.unwrap_or_default(),
+                        crate::template::bench::TARGET_SPEEDUP,
+                        if s >= crate::template::bench::TARGET_SPEEDUP { "OK" } else { "BELOW TARGET" }
+                    ),
+                    None => println!("Python side not run: {}", figures.python_note),
+                }
                 Ok(ExitCode::SUCCESS)
             }
         },

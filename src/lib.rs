@@ -9,6 +9,7 @@ pub mod app;
 pub mod bench;
 pub mod cli;
 pub mod cli_ops;
+pub mod cli_payroll;
 pub mod clock;
 pub mod config;
 pub mod demo;

@@ -68,6 +68,10 @@ impl RequestMeta {
         }
     }
 
+    pub(crate) fn metadata_for(&self, actor: &Actor) -> EventMetadata {
+        self.metadata(actor)
+    }
+
     fn metadata(&self, actor: &Actor) -> EventMetadata {
         EventMetadata {
             actor: actor.id.clone(),
@@ -281,6 +285,7 @@ pub struct Ledger {
     catalogue_history: Repository<CatalogueHistory>,
     candidates: Repository<CandidateBase>,
     statements: Repository<Statement>,
+    pub(crate) payroll: Repository<super::payroll_service::PayrollBook>,
 }
 
 impl Ledger {
@@ -291,6 +296,7 @@ impl Ledger {
             catalogue_history: Repository::new(store.clone()),
             candidates: Repository::new(store.clone()),
             statements: Repository::new(store.clone()),
+            payroll: Repository::new(store.clone()),
             store,
         };
         ledger.catalogue_history.load(CATALOGUE_STREAM).await?;
@@ -681,10 +687,11 @@ impl Ledger {
         }
         let catalogue = self.catalogue.domain(domain);
         let subsidy = compute_subsidy(&state, catalogue, &candidate).map_err(|e| e.to_string());
+        let (payroll_recaps, anonymisation_key) = self.payroll_flag_inputs(finess).await?;
         let inputs = FlagInputs {
             declaration_date: state.declaration_date,
-            payroll_recaps: Vec::new(),
-            anonymisation_key: None,
+            payroll_recaps,
+            anonymisation_key,
             other_invoices: self.other_invoices(finess),
         };
         let mut all_flags = flags(&state, catalogue, &candidate, &inputs);

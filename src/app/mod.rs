@@ -1,5 +1,6 @@
 //! The application layer: command handlers and read models over the event store.
 pub mod ledger;
+pub mod payroll_service;
 pub mod repository;
 pub mod template_map;
 

@@ -1,0 +1,273 @@
+//! Command-line payroll operations: import recaps and the anonymisation key, list the recaps, declare
+//! an internal cost line from a recap.
+
+use crate::app::{Access, Ledger, RequestMeta};
+use crate::clock::SystemClock;
+use crate::config::Config;
+use crate::domain::statement::{InternalCostInput, StatementCommand};
+use crate::domain::{DomainId, Finess, Matricule};
+use crate::store::EventStore;
+use anyhow::{anyhow, Context};
+use clap::{Args, Subcommand};
+use std::path::PathBuf;
+use std::sync::Arc;
+
+#[derive(Debug, Args)]
+pub struct ImportPayrollArgs {
+    /// A payroll recap: .xlsx, .xls, .ods or .csv.
+    pub file: PathBuf,
+    #[arg(long)]
+    pub candidate: String,
+    /// The domain the recaps justify (recorded for the candidate, used by every statement).
+    #[arg(long, default_value = "D1bis")]
+    pub domain: String,
+    #[arg(long = "as", value_name = "ROLE:ID")]
+    pub actor: String,
+    /// Read and report, append nothing.
+    #[arg(long)]
+    pub dry_run: bool,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum PayrollCmd {
+    /// Imports the anonymisation key (table de passage: pseudonym ; matricule).
+    ImportKey {
+        file: PathBuf,
+        #[arg(long)]
+        candidate: String,
+        #[arg(long = "as", value_name = "ROLE:ID")]
+        actor: String,
+    },
+    /// Lists a candidate's imported recaps.
+    List {
+        #[arg(long)]
+        candidate: String,
+        #[arg(long = "as", value_name = "ROLE:ID")]
+        actor: String,
+    },
+    /// Declares an internal cost line whose gross, charges and non-eligible gross come from a recap
+    /// (the full-year equivalent for a part-year recap, with its computation shown).
+    Declare {
+        #[arg(long)]
+        candidate: String,
+        #[arg(long)]
+        domain: String,
+        #[arg(long = "as", value_name = "ROLE:ID")]
+        actor: String,
+        #[arg(long)]
+        matricule: String,
+        /// Year of the recap to use.
+        #[arg(long)]
+        recap_year: i32,
+        /// Year of the template column the line is declared in.
+        #[arg(long)]
+        year: String,
+        #[arg(long)]
+        objective: String,
+        #[arg(long)]
+        contribution: String,
+        #[arg(long)]
+        hours_productive: String,
+        #[arg(long)]
+        hours: String,
+        #[arg(long, default_value = "")]
+        line_id: String,
+    },
+}
+
+async fn open_ledger(config: &Config) -> anyhow::Result<Ledger> {
+    let store = EventStore::open(&config.database_url, Arc::new(SystemClock)).await?;
+    let (catalogue, _) = crate::demo::load_catalogue(&config.catalogue_dir)?;
+    Ok(Ledger::open(store, catalogue).await?)
+}
+
+fn access(actor: &str, finess: &Finess) -> anyhow::Result<Access> {
+    let actor = crate::cli::parse_actor(actor)?;
+    let bound = (actor.role == crate::actor::Role::Etablissement).then(|| finess.clone());
+    Ok(Access::new(actor, bound))
+}
+
+fn request() -> RequestMeta {
+    RequestMeta::new(format!("cli-{}", uuid::Uuid::new_v4()))
+}
+
+pub async fn import_payroll(config: &Config, args: ImportPayrollArgs) -> anyhow::Result<()> {
+    let finess = Finess::parse(&args.candidate).map_err(|e| anyhow!("--candidate: {e}"))?;
+    DomainId::parse(&args.domain).map_err(|e| anyhow!("--domain: {e}"))?;
+    let access = access(&args.actor, &finess)?;
+    let bytes = std::fs::read(&args.file)
+        .with_context(|| format!("cannot read {}", args.file.display()))?;
+    let name = args
+        .file
+        .file_name()
+        .map(|n| n.to_string_lossy().to_string())
+        .unwrap_or_default();
+    let ledger = open_ledger(config).await?;
+    let progress = indicatif::ProgressBar::new_spinner();
+    progress.set_message(format!("lecture de {name}"));
+    progress.enable_steady_tick(std::time::Duration::from_millis(120));
+    let result = ledger
+        .import_payroll(&access, &finess, &name, &bytes, args.dry_run, &request())
+        .await;
+    progress.finish_and_clear();
+    let summary = result?;
+    println!(
+        "{} ({}, sha256 {}) : {} salarié(s)",
+        name,
+        summary.import.format,
+        summary.source_sha256,
+        summary.import.recaps.len()
+    );
+    for recap in &summary.import.recaps {
+        println!(
+            "  {:<10} {}  du {} au {}  brut {:>14}  charges patronales {:>14}  non éligible {:>12}",
+            recap.matricule,
+            recap.year,
+            recap.period_start.format("%d/%m/%Y"),
+            recap.period_end.format("%d/%m/%Y"),
+            recap.total_gross.to_french(),
+            recap.total_employer_charges.to_french(),
+            recap.non_eligible_gross.to_french()
+        );
+        if let Some(full) = recap.full_year_equivalent() {
+            println!(
+                "    équivalent année pleine proposé : {}",
+                full.computation_fr
+            );
+        }
+        for w in &recap.warnings {
+            println!("    avertissement [{}] {}", w.code, w.message_fr);
+        }
+    }
+    for w in &summary.import.warnings {
+        println!("  avertissement [{}] {}", w.code, w.message_fr);
+    }
+    if summary.already_imported {
+        println!("fichier déjà importé : rien n'est enregistré");
+    } else if summary.applied {
+        println!(
+            "{} récapitulatif(s) enregistré(s)",
+            summary.import.recaps.len()
+        );
+    } else {
+        println!("simulation : rien n'est enregistré");
+    }
+    Ok(())
+}
+
+pub async fn payroll(config: &Config, cmd: PayrollCmd) -> anyhow::Result<()> {
+    let ledger = open_ledger(config).await?;
+    match cmd {
+        PayrollCmd::ImportKey {
+            file,
+            candidate,
+            actor,
+        } => {
+            let finess = Finess::parse(&candidate).map_err(|e| anyhow!("--candidate: {e}"))?;
+            let access = access(&actor, &finess)?;
+            let bytes =
+                std::fs::read(&file).with_context(|| format!("cannot read {}", file.display()))?;
+            let name = file
+                .file_name()
+                .map(|n| n.to_string_lossy().to_string())
+                .unwrap_or_default();
+            let n = ledger
+                .import_anonymisation_key(&access, &finess, &name, &bytes, &request())
+                .await?;
+            println!("clé d'anonymisation : {n} pseudonyme(s) enregistré(s)");
+        }
+        PayrollCmd::List { candidate, actor } => {
+            let finess = Finess::parse(&candidate).map_err(|e| anyhow!("--candidate: {e}"))?;
+            let access = access(&actor, &finess)?;
+            let book = ledger.payroll_book(&access, &finess).await?;
+            for ((matricule, year), recap) in &book.recaps {
+                println!(
+                    "{matricule:<10} {year}  brut {:>14}  charges {:>14}  non éligible {:>12}",
+                    recap.total_gross.to_french(),
+                    recap.total_employer_charges.to_french(),
+                    recap.non_eligible_gross.to_french()
+                );
+            }
+            if let Some(key) = &book.key {
+                println!("clé d'anonymisation : {} pseudonyme(s)", key.len());
+            }
+        }
+        PayrollCmd::Declare {
+            candidate,
+            domain,
+            actor,
+            matricule,
+            recap_year,
+            year,
+            objective,
+            contribution,
+            hours_productive,
+            hours,
+            line_id,
+        } => {
+            let finess = Finess::parse(&candidate).map_err(|e| anyhow!("--candidate: {e}"))?;
+            let domain = DomainId::parse(&domain).map_err(|e| anyhow!("--domain: {e}"))?;
+            let matricule =
+                Matricule::parse(&matricule).map_err(|e| anyhow!("--matricule: {e}"))?;
+            let access = access(&actor, &finess)?;
+            let book = ledger
+                .payroll_book(
+                    &Access::new(
+                        crate::actor::Actor::new(crate::actor::Role::Controleur, "cli")?,
+                        None,
+                    ),
+                    &finess,
+                )
+                .await?;
+            // The template may use a pseudonym: resolve it through the key when there is one.
+            let on_recap = book
+                .key
+                .as_ref()
+                .and_then(|k| k.get(matricule.as_str()).cloned())
+                .unwrap_or_else(|| matricule.clone());
+            let recap = book
+                .recaps
+                .get(&(on_recap.clone(), recap_year))
+                .ok_or_else(|| {
+                    anyhow!("aucun récapitulatif de paie {recap_year} importé pour le matricule {on_recap}")
+                })?;
+            let (gross, charges, note) = match recap.full_year_equivalent() {
+                Some(full) => (
+                    full.annualised_gross,
+                    full.annualised_charges,
+                    full.computation_fr,
+                ),
+                None => (
+                    recap.total_gross,
+                    recap.total_employer_charges,
+                    "récapitulatif sur l'année pleine : totaux repris tels quels".to_string(),
+                ),
+            };
+            println!("{note}");
+            let command = StatementCommand::DeclareInternalCost(InternalCostInput {
+                line_id,
+                matricule: matricule.to_string(),
+                year,
+                objective,
+                nature: "COUTS_INTERNES".into(),
+                contribution,
+                gross_annualised: gross.to_plain_string(),
+                employer_charges: charges.to_plain_string(),
+                non_eligible_gross: recap.non_eligible_gross.to_plain_string(),
+                hours_productive,
+                hours_on_action: hours,
+            });
+            let (version, state) = ledger
+                .execute(&access, &finess, domain, command, &request())
+                .await?;
+            if let Some(line) = state.lines_in_order().last() {
+                println!(
+                    "ligne {} déclarée : charges imputables {} (version {version})",
+                    line.id.as_str(),
+                    line.declared.to_french()
+                );
+            }
+        }
+    }
+    Ok(())
+}
