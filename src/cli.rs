@@ -95,6 +95,11 @@ pub enum Command {
         #[command(subcommand)]
         cmd: crate::cli_payroll::PayrollCmd,
     },
+    /// Payment desk: batches of payments.
+    Payments {
+        #[command(subcommand)]
+        cmd: crate::cli_payroll::PaymentsCmd,
+    },
     /// Benchmarks that print their figures.
     Bench {
         #[command(subcommand)]
@@ -305,6 +310,10 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         }
         Command::Payroll { cmd } => {
             crate::cli_payroll::payroll(&config, cmd).await?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Payments { cmd } => {
+            crate::cli_payroll::payments(&config, cmd).await?;
             Ok(ExitCode::SUCCESS)
         }
         Command::Demo { out } => {

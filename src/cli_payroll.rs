@@ -271,3 +271,98 @@ pub async fn payroll(config: &Config, cmd: PayrollCmd) -> anyhow::Result<()> {
     }
     Ok(())
 }
+
+#[derive(Debug, Subcommand)]
+pub enum PaymentsCmd {
+    /// Orders every payment due in a domain and writes the batch as CSV and .xlsx; with --reprint or
+    /// --as-of, only rewrites past batches from the ledger, ordering nothing.
+    Batch {
+        #[arg(long)]
+        domain: String,
+        #[arg(long = "as", value_name = "ROLE:ID")]
+        actor: String,
+        /// Output file: FILE.csv and FILE.xlsx are written (an extension given is replaced).
+        #[arg(short, long)]
+        output: PathBuf,
+        /// Rewrite this past batch.
+        #[arg(long, conflicts_with = "as_of")]
+        reprint: Option<String>,
+        /// Rewrite every batch issued up to this date (end of day in Paris) or instant.
+        #[arg(long)]
+        as_of: Option<String>,
+    },
+}
+
+fn write_batch(
+    output: &std::path::Path,
+    batch: &crate::app::batches::PaymentBatch,
+    suffix: &str,
+) -> anyhow::Result<()> {
+    let stem = output.with_extension("");
+    let base = format!("{}{suffix}", stem.display());
+    let csv = PathBuf::from(format!("{base}.csv"));
+    let xlsx = PathBuf::from(format!("{base}.xlsx"));
+    crate::cli::write_new_file(&csv, &crate::app::batches::batch_csv(batch))?;
+    crate::cli::write_new_file(&xlsx, &crate::app::batches::batch_xlsx(batch)?)?;
+    println!(
+        "lot {} : {} paiement(s), total {} → {} et {}",
+        batch.batch_id,
+        batch.lines.len(),
+        batch.total().to_french(),
+        csv.display(),
+        xlsx.display()
+    );
+    Ok(())
+}
+
+pub async fn payments(config: &Config, cmd: PaymentsCmd) -> anyhow::Result<()> {
+    let ledger = open_ledger(config).await?;
+    match cmd {
+        PaymentsCmd::Batch {
+            domain,
+            actor,
+            output,
+            reprint,
+            as_of,
+        } => {
+            let domain = DomainId::parse(&domain).map_err(|e| anyhow!("--domain: {e}"))?;
+            let access = Access::new(crate::cli::parse_actor(&actor)?, None);
+            if reprint.is_some() || as_of.is_some() {
+                let as_of = as_of.as_deref().map(crate::cli::parse_as_of).transpose()?;
+                let batches = ledger.payment_batches(&access, domain, as_of).await?;
+                let chosen: Vec<_> = batches
+                    .into_iter()
+                    .filter(|b| reprint.as_ref().is_none_or(|id| &b.batch_id == id))
+                    .collect();
+                if chosen.is_empty() {
+                    return Err(anyhow!(
+                        "aucun lot de paiement correspondant dans le registre"
+                    ));
+                }
+                let many = chosen.len() > 1;
+                for batch in &chosen {
+                    let suffix = if many {
+                        format!("-{}", batch.batch_id)
+                    } else {
+                        String::new()
+                    };
+                    write_batch(&output, batch, &suffix)?;
+                }
+                println!("réimpression : aucun paiement ordonné");
+                return Ok(());
+            }
+            let batch = ledger
+                .issue_payment_batch(&access, domain, &request())
+                .await?;
+            for (finess, reason) in &batch.skipped {
+                println!("  {finess} : non payé — {reason}");
+            }
+            if batch.lines.is_empty() {
+                println!("aucun paiement dû : rien n'est ordonné");
+                return Ok(());
+            }
+            write_batch(&output, &batch, "")?;
+        }
+    }
+    Ok(())
+}

@@ -133,7 +133,7 @@ pub async fn run(out: &Path) -> anyhow::Result<()> {
     let controller = Access::new(Actor::new(Role::Controleur, "demo")?, None);
     print_table(&ledger, &controller).await?;
 
-    payment_cycle(&ledger, &clock, &controller).await?;
+    payment_cycle(&ledger, &clock, &controller, out).await?;
 
     for (finess, domain) in ledger.statements(&controller).await? {
         let (bytes, _) = ledger
@@ -176,6 +176,7 @@ async fn payment_cycle(
     ledger: &Ledger,
     clock: &FixedClock,
     controller: &Access,
+    out: &Path,
 ) -> anyhow::Result<()> {
     let desk = Access::new(Actor::new(Role::Paiement, "demo")?, None);
     let statements = ledger.statements(controller).await?;
@@ -233,43 +234,51 @@ async fn payment_cycle(
             .with_context(|| format!("review of {finess} {domain}"))?;
     }
 
-    // 10 May 2027: the payment desk orders what is due on every final subsidy; 17 May: disbursed.
-    println!("\nPaiements (10/05/2027) :");
-    for (finess, domain) in &statements {
+    // 10 May 2027: the payment desk issues one batch per domain (every final subsidy's due); 17 May:
+    // the bank confirms each payment.
+    println!("\nLots de paiement (10/05/2027) :");
+    for domain in [DomainId::D1bis, DomainId::D2] {
         on(clock, 2027, 5, 10);
-        let view = ledger.statement(&desk, finess, *domain, None).await?;
-        let order = StatementCommand::OrderPayment {
-            payment_id: "PAY-0001".into(),
-            amount: match &view.subsidy {
-                Ok(s) => s.due.to_plain_string(),
-                Err(_) => "0".into(),
-            },
-            reference: format!("CARE-{domain}-{finess}-1"),
-        };
-        let mut request = RequestMeta::new(format!("demo-pay-{finess}-{domain}"));
-        request.idempotency_key = Some(format!("demo-pay-{finess}-{domain}-1"));
-        match ledger
-            .execute(&desk, finess, *domain, order, &request)
-            .await
-        {
-            Ok(_) => {
-                on(clock, 2027, 5, 17);
-                ledger
-                    .execute(
-                        &desk,
-                        finess,
-                        *domain,
-                        StatementCommand::ConfirmDisbursement {
-                            payment_id: "PAY-0001".into(),
-                            bank_reference: format!("VIR-{finess}-{domain}"),
-                            value_date: "2027-05-17".into(),
-                        },
-                        &RequestMeta::new(format!("demo-disbursed-{finess}-{domain}")),
-                    )
-                    .await?;
-                println!("  {finess} {domain} : paiement ordonné et versé");
-            }
-            Err(refused) => println!("  {finess} {domain} : pas de paiement — {refused}"),
+        let batch = ledger
+            .issue_payment_batch(&desk, domain, &RequestMeta::new(format!("demo-batch-{domain}")))
+            .await?;
+        for (finess, reason) in &batch.skipped {
+            println!("  {finess} {domain} : pas de paiement — {reason}");
+        }
+        if batch.lines.is_empty() {
+            continue;
+        }
+        let base = out.join(format!("lot-paiement-{}", batch.batch_id));
+        crate::cli::write_new_file(
+            &base.with_extension("csv"),
+            &crate::app::batches::batch_csv(&batch),
+        )?;
+        crate::cli::write_new_file(
+            &base.with_extension("xlsx"),
+            &crate::app::batches::batch_xlsx(&batch)?,
+        )?;
+        println!(
+            "  {} : {} paiement(s), {} → {}.csv / .xlsx",
+            batch.batch_id,
+            batch.lines.len(),
+            batch.total().to_french(),
+            base.display()
+        );
+        on(clock, 2027, 5, 17);
+        for line in &batch.lines {
+            ledger
+                .execute(
+                    &desk,
+                    &line.finess,
+                    domain,
+                    StatementCommand::ConfirmDisbursement {
+                        payment_id: line.payment_id.clone(),
+                        bank_reference: format!("VIR-{}-{domain}", line.finess),
+                        value_date: "2027-05-17".into(),
+                    },
+                    &RequestMeta::new(format!("demo-disbursed-{}-{domain}", line.finess)),
+                )
+                .await?;
         }
     }
 

@@ -286,6 +286,7 @@ pub struct Ledger {
     candidates: Repository<CandidateBase>,
     statements: Repository<Statement>,
     pub(crate) payroll: Repository<super::payroll_service::PayrollBook>,
+    pub(crate) batches: Repository<super::batches::BatchHistory>,
 }
 
 impl Ledger {
@@ -297,6 +298,7 @@ impl Ledger {
             candidates: Repository::new(store.clone()),
             statements: Repository::new(store.clone()),
             payroll: Repository::new(store.clone()),
+            batches: Repository::new(store.clone()),
             store,
         };
         ledger.catalogue_history.load(CATALOGUE_STREAM).await?;

@@ -1,4 +1,5 @@
 //! The application layer: command handlers and read models over the event store.
+pub mod batches;
 pub mod ledger;
 pub mod payroll_service;
 pub mod repository;
