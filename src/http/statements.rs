@@ -365,7 +365,7 @@ fn command_response(
         stream_id,
         version,
         replayed,
-        status: serde_json::to_value(&statement.status).unwrap_or_default(),
+        status: serde_json::to_value(statement.status).unwrap_or_default(),
         active_lines: statement.active_lines().count(),
         attainments: statement.attainments.len(),
         payments: serde_json::to_value(&statement.payments)
