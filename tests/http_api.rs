@@ -2,106 +2,21 @@
 
 mod common;
 
-use care_ledger::actor::{Actor, Role};
-use care_ledger::config::{Config, Secret};
+use care_ledger::actor::Role;
 use care_ledger::domain::Finess;
-use care_ledger::http::tokens::{self, NewToken, TOKENS_STREAM};
-use care_ledger::http::Application;
-use care_ledger::store::{EventMetadata, ExpectedVersion, ReadBound};
-use common::{event, meta, Harness};
+use care_ledger::http::tokens::{self, TOKENS_STREAM};
+use care_ledger::store::ReadBound;
+use common::http::{other, own, problem, seed_statements, token};
+use common::Harness;
 use reqwest::{Method, StatusCode};
 use serde_json::{json, Value};
 
 const MAX_BODY_BYTES: usize = 4096;
 
-struct TestApp {
-    base: String,
-    client: reqwest::Client,
-}
-
-impl TestApp {
-    async fn spawn(h: &Harness, checkpoint_key: Option<&str>) -> TestApp {
-        let config = Config {
-            database_url: h.url.clone(),
-            bind: "127.0.0.1:0".into(),
-            checkpoint_key: checkpoint_key.map(Secret::new),
-            max_upload_bytes: MAX_BODY_BYTES,
-            ..Config::default()
-        };
-        let app = Application::build(config, h.store.clone()).await.unwrap();
-        let base = format!("http://127.0.0.1:{}", app.port());
-        tokio::spawn(app.run_until_stopped());
-        TestApp {
-            base,
-            client: reqwest::Client::new(),
-        }
-    }
-
-    fn request(&self, method: Method, path: &str, token: Option<&str>) -> reqwest::RequestBuilder {
-        let builder = self
-            .client
-            .request(method, format!("{}{}", self.base, path));
-        match token {
-            Some(t) => builder.bearer_auth(t),
-            None => builder,
-        }
-    }
-
-    async fn get(&self, path: &str, token: Option<&str>) -> reqwest::Response {
-        self.request(Method::GET, path, token).send().await.unwrap()
-    }
-}
-
-fn own() -> Finess {
-    Finess::with_check_digit("01000002").unwrap()
-}
-
-fn other() -> Finess {
-    Finess::with_check_digit("13000003").unwrap()
-}
-
-/// A token made as the CLI makes it (secret, id).
-async fn token(h: &Harness, role: Role, candidate: Option<&Finess>) -> (String, String) {
-    let created = tokens::create(
-        &h.store,
-        &h.clock,
-        &EventMetadata::new(&Actor::new(Role::Admin, "setup").unwrap(), "setup"),
-        &NewToken {
-            role,
-            candidate: candidate.map(|c| c.as_str().to_string()),
-            label: Some(format!("test {role}")),
-        },
-    )
-    .await
-    .unwrap();
-    (created.token.unwrap(), created.info.id)
-}
-
-async fn seed_statements(h: &Harness) {
-    for finess in [own(), other()] {
-        h.store
-            .append(
-                &format!("statement/{}/D1bis", finess.as_str()),
-                ExpectedVersion::Exact(0),
-                &[event("StatementOpened", 1), event("InvoiceDeclared", 2)],
-                &meta("seed"),
-            )
-            .await
-            .unwrap();
-    }
-}
-
-async fn problem(response: reqwest::Response) -> Value {
-    let content_type = response
-        .headers()
-        .get("content-type")
-        .map(|v| v.to_str().unwrap().to_string());
-    assert_eq!(content_type.as_deref(), Some("application/problem+json"));
-    response.json().await.unwrap()
-}
+type TestApp = common::http::TestApp;
 
 async fn health_and_ready_answer_without_a_token(h: &Harness) {
-    let app = TestApp::spawn(h, None).await;
+    let app = TestApp::spawn(h, None, MAX_BODY_BYTES).await;
     let health = app.get("/health", None).await;
     assert_eq!(health.status(), StatusCode::OK);
     assert_eq!(health.json::<Value>().await.unwrap()["status"], "ok");
@@ -111,7 +26,7 @@ async fn health_and_ready_answer_without_a_token(h: &Harness) {
 }
 
 async fn ready_answers_503_when_the_database_is_gone(h: &Harness) {
-    let app = TestApp::spawn(h, None).await;
+    let app = TestApp::spawn(h, None, MAX_BODY_BYTES).await;
     h.store.close().await;
     let response = app.get("/ready", None).await;
     assert_eq!(response.status(), StatusCode::SERVICE_UNAVAILABLE);
@@ -120,7 +35,7 @@ async fn ready_answers_503_when_the_database_is_gone(h: &Harness) {
 }
 
 async fn a_request_without_a_token_or_with_a_bad_one_is_401_with_a_bearer_challenge(h: &Harness) {
-    let app = TestApp::spawn(h, None).await;
+    let app = TestApp::spawn(h, None, MAX_BODY_BYTES).await;
     for token in [None, Some("clt_0000"), Some("not-even-a-token")] {
         let response = app.get("/api/ledger/verify", token).await;
         assert_eq!(response.status(), StatusCode::UNAUTHORIZED, "{token:?}");
@@ -138,7 +53,7 @@ async fn a_request_without_a_token_or_with_a_bad_one_is_401_with_a_bearer_challe
 }
 
 async fn a_revoked_token_is_refused_with_401(h: &Harness) {
-    let app = TestApp::spawn(h, None).await;
+    let app = TestApp::spawn(h, None, MAX_BODY_BYTES).await;
     let (admin, _) = token(h, Role::Admin, None).await;
     let (controller, controller_id) = token(h, Role::Controleur, None).await;
     assert_eq!(
@@ -211,12 +126,31 @@ fn matrix() -> Vec<Row> {
         row(Method::GET,    "/api/streams/tokens/events",                  "/api/streams/{stream}/events",  None, [401, 404, 200, 403, 200]),
         row(Method::POST,   "/api/tokens",                                 "/api/tokens",                   Some(json!({"role": "controleur"})), [401, 403, 403, 403, 201]),
         row(Method::DELETE, "/api/tokens/{token_id}",                      "/api/tokens/{id}",              None, [401, 403, 403, 403, 204]),
+        row(Method::GET,    "/api/candidates",                             "/api/candidates",               None, [401, 200, 200, 200, 200]),
+        row(Method::GET,    "/api/candidates/{own}",                       "/api/candidates/{finess}",      None, [401, 200, 200, 200, 200]),
+        row(Method::GET,    "/api/candidates/{other}",                     "/api/candidates/{finess}",      None, [401, 404, 200, 200, 200]),
+        row(Method::GET,    "/api/candidates/750000001",                   "/api/candidates/{finess}",      None, [401, 404, 404, 404, 404]),
+        // Without a multipart file: the admin's request is malformed (400), every other role refused.
+        row(Method::POST,   "/api/candidates/import",                      "/api/candidates/import",        None, [401, 403, 403, 403, 400]),
+        row(Method::GET,    "/api/statements",                             "/api/statements",               None, [401, 200, 200, 200, 200]),
+        row(Method::GET,    "/api/statements/{own}/D1bis",                 "/api/statements/{finess}/{domain}", None, [401, 200, 200, 200, 200]),
+        row(Method::GET,    "/api/statements/{other}/D1bis",               "/api/statements/{finess}/{domain}", None, [401, 404, 200, 200, 200]),
+        row(Method::GET,    "/api/statements/{own}/D2",                    "/api/statements/{finess}/{domain}", None, [401, 404, 404, 404, 404]),
+        // Withdrawing an unknown line: the establishment's command reaches the rules (422), others may not withdraw.
+        row(Method::POST,   "/api/statements/{own}/D1bis/commands",        "/api/statements/{finess}/{domain}/commands", Some(json!({"command": "WithdrawLine", "line_id": "NOPE", "reason": "test"})), [401, 422, 403, 403, 403]),
+        row(Method::POST,   "/api/statements/{other}/D1bis/commands",      "/api/statements/{finess}/{domain}/commands", Some(json!({"command": "WithdrawLine", "line_id": "NOPE", "reason": "test"})), [401, 404, 403, 403, 403]),
+        row(Method::POST,   "/api/statements/{own}/D1bis/batch",           "/api/statements/{finess}/{domain}/batch", Some(json!([{"command": "WithdrawLine", "line_id": "NOPE", "reason": "test"}])), [401, 422, 403, 403, 403]),
+        row(Method::POST,   "/api/statements/{other}/D1bis/batch",         "/api/statements/{finess}/{domain}/batch", Some(json!([{"command": "WithdrawLine", "line_id": "NOPE", "reason": "test"}])), [401, 404, 403, 403, 403]),
+        row(Method::GET,    "/api/statements/{own}/D1bis/template.xlsx",   "/api/statements/{finess}/{domain}/template.xlsx", None, [401, 200, 200, 200, 200]),
+        row(Method::GET,    "/api/statements/{other}/D1bis/template.xlsx", "/api/statements/{finess}/{domain}/template.xlsx", None, [401, 404, 200, 200, 200]),
+        // Without a multipart file: 400 for every role (the file says which statement, and the rules who may change it).
+        row(Method::POST,   "/api/templates/import?dry_run=true",          "/api/templates/import",         None, [401, 400, 400, 400, 400]),
     ]
 }
 
 async fn every_endpoint_answers_every_role_as_the_matrix_says(h: &Harness) {
     seed_statements(h).await;
-    let app = TestApp::spawn(h, Some("matrix-checkpoint-key-0123456789")).await;
+    let app = TestApp::spawn(h, Some("matrix-checkpoint-key-0123456789"), MAX_BODY_BYTES).await;
     let callers: Vec<(&str, Option<String>)> = vec![
         ("anonymous", None),
         (
@@ -273,7 +207,7 @@ async fn an_etablissement_sees_its_own_statement_and_another_candidates_exactly_
     h: &Harness,
 ) {
     seed_statements(h).await;
-    let app = TestApp::spawn(h, None).await;
+    let app = TestApp::spawn(h, None, MAX_BODY_BYTES).await;
     let (secret, _) = token(h, Role::Etablissement, Some(&own())).await;
     let mine = app
         .get(
@@ -286,8 +220,7 @@ async fn an_etablissement_sees_its_own_statement_and_another_candidates_exactly_
     let body: Value = mine.json().await.unwrap();
     assert_eq!(body["version"], 2);
     assert_eq!(body["events"].as_array().unwrap().len(), 2);
-    assert_eq!(body["events"][1]["event_type"], "InvoiceDeclared");
-    assert_eq!(body["events"][1]["payload"]["n"], 2);
+    assert_eq!(body["events"][1]["event_type"], "ExternalCostDeclared");
 
     let up_to_one = app
         .get(
@@ -332,7 +265,7 @@ async fn an_etablissement_sees_its_own_statement_and_another_candidates_exactly_
 
 async fn errors_are_problem_details_naming_the_field(h: &Harness) {
     seed_statements(h).await;
-    let app = TestApp::spawn(h, None).await;
+    let app = TestApp::spawn(h, None, MAX_BODY_BYTES).await;
     let (admin, _) = token(h, Role::Admin, None).await;
 
     let no_candidate = app
@@ -389,7 +322,7 @@ async fn errors_are_problem_details_naming_the_field(h: &Harness) {
 }
 
 async fn an_oversized_json_body_is_a_413_problem(h: &Harness) {
-    let app = TestApp::spawn(h, None).await;
+    let app = TestApp::spawn(h, None, MAX_BODY_BYTES).await;
     let (admin, _) = token(h, Role::Admin, None).await;
     let response = app
         .request(Method::POST, "/api/tokens", Some(&admin))
@@ -404,7 +337,7 @@ async fn an_oversized_json_body_is_a_413_problem(h: &Harness) {
 }
 
 async fn the_request_id_is_echoed_and_stored_in_the_events_the_request_appends(h: &Harness) {
-    let app = TestApp::spawn(h, None).await;
+    let app = TestApp::spawn(h, None, MAX_BODY_BYTES).await;
     let (admin, admin_id) = token(h, Role::Admin, None).await;
     let response = app
         .request(Method::POST, "/api/tokens", Some(&admin))
@@ -444,7 +377,7 @@ async fn the_request_id_is_echoed_and_stored_in_the_events_the_request_appends(h
 }
 
 async fn the_same_idempotency_key_creates_one_token_and_another_body_is_a_409(h: &Harness) {
-    let app = TestApp::spawn(h, None).await;
+    let app = TestApp::spawn(h, None, MAX_BODY_BYTES).await;
     let (admin, _) = token(h, Role::Admin, None).await;
     let post = |body: Value| {
         app.request(Method::POST, "/api/tokens", Some(&admin))
@@ -472,7 +405,7 @@ async fn the_same_idempotency_key_creates_one_token_and_another_body_is_a_409(h:
 }
 
 async fn the_openapi_document_is_version_3_and_lists_every_path(h: &Harness) {
-    let app = TestApp::spawn(h, None).await;
+    let app = TestApp::spawn(h, None, MAX_BODY_BYTES).await;
     let doc: Value = app.get("/openapi.json", None).await.json().await.unwrap();
     assert!(doc["openapi"].as_str().unwrap().starts_with("3."));
     let paths = doc["paths"].as_object().unwrap();
@@ -484,6 +417,15 @@ async fn the_openapi_document_is_version_3_and_lists_every_path(h: &Harness) {
         "/api/streams/{stream}/events",
         "/api/tokens",
         "/api/tokens/{id}",
+        "/api/candidates",
+        "/api/candidates/{finess}",
+        "/api/candidates/import",
+        "/api/statements",
+        "/api/statements/{finess}/{domain}",
+        "/api/statements/{finess}/{domain}/commands",
+        "/api/statements/{finess}/{domain}/batch",
+        "/api/statements/{finess}/{domain}/template.xlsx",
+        "/api/templates/import",
     ] {
         assert!(paths.contains_key(path), "{path} missing");
     }

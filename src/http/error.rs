@@ -83,6 +83,12 @@ pub enum ApiError {
         detail: String,
         field: Option<String>,
     },
+    /// 422: a file refused, with one entry per faulty cell or row (`field` is e.g. `Coûts externes!H12`).
+    #[error("refusé : {detail}")]
+    Invalid {
+        detail: String,
+        errors: Vec<FieldError>,
+    },
     /// 503: a dependency (the database) does not answer.
     #[error("service indisponible : {detail}")]
     Unavailable { detail: String },
@@ -125,7 +131,7 @@ impl ApiError {
             ApiError::Conflict { .. } => "conflict",
             ApiError::PayloadTooLarge { .. } => "payload-too-large",
             ApiError::UnsupportedMediaType => "unsupported-media-type",
-            ApiError::Unprocessable { .. } => "unprocessable",
+            ApiError::Unprocessable { .. } | ApiError::Invalid { .. } => "unprocessable",
             ApiError::Unavailable { .. } => "unavailable",
             ApiError::Internal(_) => "internal",
         }
@@ -198,6 +204,11 @@ impl ApiError {
                     .collect(),
                 ..base("Demande refusée", Some(detail.clone()))
             },
+            ApiError::Invalid { detail, errors } => Problem {
+                field: errors.first().map(|e| e.field.clone()),
+                errors: errors.clone(),
+                ..base("Demande refusée", Some(detail.clone()))
+            },
             ApiError::Unavailable { detail } => base("Service indisponible", Some(detail.clone())),
             ApiError::Internal(_) => base("Erreur interne", None),
         }
@@ -214,7 +225,9 @@ impl ResponseError for ApiError {
             ApiError::Conflict { .. } => StatusCode::CONFLICT,
             ApiError::PayloadTooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
             ApiError::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
-            ApiError::Unprocessable { .. } => StatusCode::UNPROCESSABLE_ENTITY,
+            ApiError::Unprocessable { .. } | ApiError::Invalid { .. } => {
+                StatusCode::UNPROCESSABLE_ENTITY
+            }
             ApiError::Unavailable { .. } => StatusCode::SERVICE_UNAVAILABLE,
             ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }

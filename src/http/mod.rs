@@ -18,8 +18,10 @@
 pub mod auth;
 pub mod error;
 pub mod routes;
+pub mod statements;
 pub mod tokens;
 
+use crate::app::Ledger;
 use crate::clock::{Clock, SystemClock};
 use crate::config::Config;
 use crate::store::EventStore;
@@ -45,6 +47,8 @@ pub struct AppState {
     pub store: EventStore,
     pub config: Config,
     pub clock: Arc<dyn Clock>,
+    /// The ledger service (read models cached in memory), as the CLI and the demo use it.
+    pub ledger: Arc<Ledger>,
 }
 
 #[derive(OpenApi)]
@@ -62,8 +66,23 @@ pub struct AppState {
         routes::stream_events,
         routes::create_token,
         routes::revoke_token,
+        statements::list_candidates,
+        statements::get_candidate,
+        statements::import_candidates,
+        statements::list_statements,
+        statements::get_statement,
+        statements::post_command,
+        statements::post_batch,
+        statements::get_template,
+        statements::import_template,
     ),
-    components(schemas(error::Problem, error::FieldError, tokens::TokenInfo)),
+    components(schemas(
+        error::Problem,
+        error::FieldError,
+        tokens::TokenInfo,
+        statements::StatementRef,
+        statements::CommandResult,
+    )),
     modifiers(&BearerSecurity)
 )]
 pub struct ApiDoc;
@@ -101,7 +120,8 @@ pub fn app_config(config: &Config) -> impl Fn(&mut web::ServiceConfig) + Clone {
         .app_data(web::PathConfig::default().error_handler(|err, _req| {
             ApiError::bad_request("path", format!("chemin invalide : {err}")).into()
         }))
-        .configure(routes::configure);
+        .configure(routes::configure)
+        .configure(statements::configure);
     }
 }
 
@@ -112,8 +132,12 @@ pub struct Application {
 }
 
 impl Application {
-    /// Binds `config.bind` (`127.0.0.1:0` picks a free port) and builds the server.
+    /// Binds `config.bind` (`127.0.0.1:0` picks a free port) and builds the server, with the ledger
+    /// service over `store` and the catalogue read from `config.catalogue_dir`. Commands are dated by
+    /// the store's clock (tests pin it with a `FixedClock`).
     pub async fn build(config: Config, store: EventStore) -> anyhow::Result<Application> {
+        let (catalogue, _) = crate::demo::load_catalogue(&config.catalogue_dir)?;
+        let ledger = Arc::new(Ledger::open(store.clone(), catalogue).await?);
         let listener = TcpListener::bind(&config.bind)
             .map_err(|e| anyhow::anyhow!("cannot bind {}: {e}", config.bind))?;
         let port = listener.local_addr()?.port();
@@ -121,6 +145,7 @@ impl Application {
             clock: store.clock(),
             store,
             config: config.clone(),
+            ledger,
         });
         let routes = app_config(&config);
         let doc = openapi();

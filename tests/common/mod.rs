@@ -208,3 +208,4 @@ macro_rules! on_both_engines {
         }
     )*};
 }
+pub mod http;
