@@ -208,7 +208,7 @@ fn evidence_and_computation_are_refused_on_d2() {
     let refused = decide(&s, &ctrl, record(Evidence::default())).unwrap_err();
     assert!(matches!(refused, Refusal::AttainmentNotComputable { .. }));
     // D2 attainment is still recorded by hand.
-    run(&mut s, &ctrl, attainment("D2.O1", "attained", ""));
+    run(&mut s, &ctrl, attainment("D2.O1.A", "attained", ""));
 }
 
 #[test]
