@@ -85,13 +85,21 @@ fn compute() -> StatementCommand {
 }
 
 /// Records the evidence and computes, as a controller; returns the events of the computation.
-fn computed(s: &mut Statement, cat: &DomainCatalogue, cand: &Candidate, e: Evidence) -> Vec<StatementEvent> {
+fn computed(
+    s: &mut Statement,
+    cat: &DomainCatalogue,
+    cand: &Candidate,
+    e: Evidence,
+) -> Vec<StatementEvent> {
     let ctrl = ctx(cat, cand, Role::Controleur);
     run(s, &ctrl, record(e));
     run(s, &ctrl, compute())
 }
 
-fn recorded<'a>(events: &'a [StatementEvent], objective: &str) -> (&'a AttainmentStatus, &'a Option<Percent>, &'a String) {
+fn recorded<'a>(
+    events: &'a [StatementEvent],
+    objective: &str,
+) -> (&'a AttainmentStatus, &'a Option<Percent>, &'a String) {
     events
         .iter()
         .find_map(|e| match e {
@@ -111,7 +119,12 @@ fn recorded<'a>(events: &'a [StatementEvent], objective: &str) -> (&'a Attainmen
 fn seed_case_1_on_the_private_candidate_attains_d1_o1_b_at_75_percent() {
     let (cat, cand) = (d1bis(), private());
     let mut s = submitted(&cat, &cand);
-    let events = computed(&mut s, &cat, &cand, seed_evidence(&private_egs(&cand), &CAS_1));
+    let events = computed(
+        &mut s,
+        &cat,
+        &cand,
+        seed_evidence(&private_egs(&cand), &CAS_1),
+    );
 
     let v = &s.computed[&code("D1.O1.B")];
     assert_eq!(v.status, Computed::Attained, "{:?}", v.explanation_fr);
@@ -142,7 +155,12 @@ fn seed_case_1_on_the_private_candidate_attains_d1_o1_b_at_75_percent() {
 fn seed_case_2_is_not_attained_at_60_percent_and_d1_o1_b_costs_the_whole_subsidy() {
     let (cat, cand) = (d1bis(), private());
     let mut s = submitted(&cat, &cand);
-    let events = computed(&mut s, &cat, &cand, seed_evidence(&private_egs(&cand), &CAS_2));
+    let events = computed(
+        &mut s,
+        &cat,
+        &cand,
+        seed_evidence(&private_egs(&cand), &CAS_2),
+    );
 
     let (status, coverage, _) = recorded(&events, "D1.O1.B");
     assert_eq!(*status, AttainmentStatus::NotAttained);
@@ -170,10 +188,18 @@ fn a_ght_is_counted_per_ej_with_its_support_establishment() {
         .collect();
     assert_eq!(
         units,
-        [("690003116", true), ("690003249", false), ("690003371", false)]
+        [
+            ("690003116", true),
+            ("690003249", false),
+            ("690003371", false)
+        ]
     );
     // Support (55 %) and the local hospital (15 %) at target, the other EJ (30 %) not: 70 %.
-    let ejs: Vec<Finess> = actx.coverage_units.iter().map(|u| u.finess.clone()).collect();
+    let ejs: Vec<Finess> = actx
+        .coverage_units
+        .iter()
+        .map(|u| u.finess.clone())
+        .collect();
     let events = computed(
         &mut s,
         &cat,
@@ -191,7 +217,12 @@ fn a_ght_is_counted_per_ej_with_its_support_establishment() {
 fn d1_o6_is_skipped_for_a_candidate_that_is_not_a_ght() {
     let (cat, cand) = (d1bis(), private());
     let mut s = submitted(&cat, &cand);
-    let events = computed(&mut s, &cat, &cand, seed_evidence(&private_egs(&cand), &CAS_1));
+    let events = computed(
+        &mut s,
+        &cat,
+        &cand,
+        seed_evidence(&private_egs(&cand), &CAS_1),
+    );
     assert_eq!(events.len(), 2 * 7);
     assert!(!s.computed.contains_key(&code("D1.O6.A")));
     assert!(!s.attainments.contains_key(&code("D1.O6.B")));
@@ -203,7 +234,10 @@ fn evidence_and_computation_are_refused_on_d2() {
     let mut s = submitted(&cat, &cand);
     let ctrl = ctx(&cat, &cand, Role::Controleur);
     let refused = decide(&s, &ctrl, compute()).unwrap_err();
-    assert!(matches!(refused, Refusal::AttainmentNotComputable { domain: "D2" }));
+    assert!(matches!(
+        refused,
+        Refusal::AttainmentNotComputable { domain: "D2" }
+    ));
     assert!(refused.to_string().contains("D1 bis"), "{refused}");
     let refused = decide(&s, &ctrl, record(Evidence::default())).unwrap_err();
     assert!(matches!(refused, Refusal::AttainmentNotComputable { .. }));
@@ -216,7 +250,11 @@ fn computing_before_the_submission_is_refused() {
     let (cat, cand) = (d1bis(), private());
     let mut s = opened(&cat, &cand);
     let ctrl = ctx(&cat, &cand, Role::Controleur);
-    run(&mut s, &ctrl, record(seed_evidence(&private_egs(&cand), &CAS_1)));
+    run(
+        &mut s,
+        &ctrl,
+        record(seed_evidence(&private_egs(&cand), &CAS_1)),
+    );
     let refused = decide(&s, &ctrl, compute()).unwrap_err();
     assert_eq!(refused, Refusal::NotSubmittedForAttainment);
 }
@@ -247,7 +285,10 @@ fn an_ads_score_of_7_is_refused_naming_the_field() {
         "{refused:?}"
     );
     let message = refused.to_string();
-    assert!(message.starts_with("champ evidence.ads_audits.score"), "{message}");
+    assert!(
+        message.starts_with("champ evidence.ads_audits.score"),
+        "{message}"
+    );
     assert!(message.contains("score 7"), "{message}");
 }
 
@@ -267,21 +308,36 @@ fn only_a_controller_records_evidence_and_computes() {
 fn a_later_evidence_supersedes_the_earlier_one() {
     let (cat, cand) = (d1bis(), private());
     let mut s = submitted(&cat, &cand);
-    computed(&mut s, &cat, &cand, seed_evidence(&private_egs(&cand), &CAS_1));
-    computed(&mut s, &cat, &cand, seed_evidence(&private_egs(&cand), &CAS_2));
-    assert_eq!(
-        s.evidence,
-        Some(seed_evidence(&private_egs(&cand), &CAS_2))
+    computed(
+        &mut s,
+        &cat,
+        &cand,
+        seed_evidence(&private_egs(&cand), &CAS_1),
     );
+    computed(
+        &mut s,
+        &cat,
+        &cand,
+        seed_evidence(&private_egs(&cand), &CAS_2),
+    );
+    assert_eq!(s.evidence, Some(seed_evidence(&private_egs(&cand), &CAS_2)));
     assert_eq!(s.computed[&code("D1.O1.B")].coverage, Some(pct(dec!(60))));
-    assert_eq!(s.attainment(&code("D1.O1.B")), AttainmentStatus::NotAttained);
+    assert_eq!(
+        s.attainment(&code("D1.O1.B")),
+        AttainmentStatus::NotAttained
+    );
 }
 
 #[test]
 fn a_manual_override_keeps_the_computed_verdict_visible() {
     let (cat, cand) = (d1bis(), private());
     let mut s = submitted(&cat, &cand);
-    computed(&mut s, &cat, &cand, seed_evidence(&private_egs(&cand), &CAS_1));
+    computed(
+        &mut s,
+        &cat,
+        &cand,
+        seed_evidence(&private_egs(&cand), &CAS_1),
+    );
     run(
         &mut s,
         &ctx(&cat, &cand, Role::Controleur),
@@ -292,7 +348,10 @@ fn a_manual_override_keeps_the_computed_verdict_visible() {
             reason: "audit ADS de l'EG 3 non probant (rapport incomplet)".into(),
         }),
     );
-    assert_eq!(s.attainment(&code("D1.O1.B")), AttainmentStatus::NotAttained);
+    assert_eq!(
+        s.attainment(&code("D1.O1.B")),
+        AttainmentStatus::NotAttained
+    );
     let computed = &s.computed[&code("D1.O1.B")];
     assert_eq!(computed.status, Computed::Attained);
     assert_eq!(computed.coverage, Some(pct(dec!(75))));
@@ -307,7 +366,9 @@ fn the_clinique_sample_evidence_gives_the_recorded_figures() {
     let mut s = opened(&cat, &cand);
     run(
         &mut s,
-        &ctx_at(&cat, &cand, Role::Etablissement, noon(2027, 2, 20)),
+        // The demo's declaration date for the Clinique (its declarations run after Montfavet's, whose
+        // last step is on 25 April 2027).
+        &ctx_at(&cat, &cand, Role::Etablissement, noon(2027, 4, 25)),
         StatementCommand::Submit,
     );
     let events = computed(&mut s, &cat, &cand, evidence);
@@ -319,7 +380,12 @@ fn the_clinique_sample_evidence_gives_the_recorded_figures() {
         s.computed[&code("D1.O1.B")].explanation_fr
     );
     let o2b = &s.computed[&code("D1.O2.B")];
-    assert_eq!(o2b.tier, Some(ExposureTier::Tier15), "{:?}", o2b.explanation_fr);
+    assert_eq!(
+        o2b.tier,
+        Some(ExposureTier::Tier15),
+        "{:?}",
+        o2b.explanation_fr
+    );
     assert_eq!(o2b.coverage, Some(pct(dec!(75))));
     for objective in ["D1.O1.A", "D1.O2.A", "D1.O3", "D1.O4", "D1.O5"] {
         assert_eq!(
@@ -339,7 +405,11 @@ fn evidence_events_read_back_from_json() {
     let (cat, cand) = (d1bis(), private());
     let mut s = submitted(&cat, &cand);
     let ctrl = ctx(&cat, &cand, Role::Controleur);
-    let mut events = run(&mut s, &ctrl, record(seed_evidence(&private_egs(&cand), &CAS_1)));
+    let mut events = run(
+        &mut s,
+        &ctrl,
+        record(seed_evidence(&private_egs(&cand), &CAS_1)),
+    );
     events.extend(run(&mut s, &ctrl, compute()));
     for e in &events {
         let json = serde_json::to_string(e).unwrap();

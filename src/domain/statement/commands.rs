@@ -3,18 +3,18 @@
 //! with its field, whatever the channel (CLI, HTTP, declarations file).
 
 use super::events::{AttainmentStatus, StatementEvent, SCHEMA_VERSION_1};
+use super::evidence::{attainment_context, computed_events, evidence_field};
 use super::lines::{
     CostType, ExternalCostLine, InternalCostLine, LineContent, LineId, OtherCostLine, ReceiptLine,
 };
 use super::payments::PaymentId;
 use super::review::{DocumentRequest, IneligibilityReason, ReviewDecision};
 use super::subsidy::{compute_subsidy, SubsidyError, SubsidyReport};
-use super::evidence::{attainment_context, computed_events, evidence_field};
 use super::{Statement, StatementStatus};
 use crate::domain::attainment::{Evidence, EvidenceError};
-use crate::domain::ids::DomainId;
 use crate::domain::candidate::Candidate;
 use crate::domain::catalogue::{CostPart, DecoteRate, DomainCatalogue};
+use crate::domain::ids::DomainId;
 use crate::domain::ids::{Matricule, ObjectiveCode};
 use crate::domain::money::{parse_decimal_plain, Money, MoneyError, Percent};
 use chrono::{DateTime, NaiveDate, Utc};
@@ -233,7 +233,9 @@ pub enum StatementCommand {
         bank_reference: String,
     },
     /// Controller, D1 bis: record the audit evidence (the whole set; supersedes the earlier one).
-    RecordEvidence { evidence: Evidence },
+    RecordEvidence {
+        evidence: Evidence,
+    },
     /// Controller, D1 bis: compute every objective's attainment from the evidence in force, at the
     /// statement's declaration date (SPEC.md §7).
     ComputeAttainment {
