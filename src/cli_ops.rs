@@ -5,9 +5,10 @@ use crate::actor::{Actor, Role};
 use crate::app::{Access, Ledger, RequestMeta, StatementView};
 use crate::clock::SystemClock;
 use crate::config::Config;
+use crate::domain::attainment::Evidence;
 use crate::domain::statement::{
-    AttainmentInput, ExternalCostInput, InternalCostInput, LineContent, OtherCostInput,
-    ReceiptInput, StatementCommand,
+    recorded_status, AttainmentInput, ExternalCostInput, InternalCostInput, LineContent,
+    OtherCostInput, ReceiptInput, Statement, StatementCommand,
 };
 use crate::domain::{DomainId, Finess};
 use crate::store::EventStore;
@@ -298,6 +299,21 @@ pub enum StatementCmd {
         /// Coverage of the combined activity in % (D1.O1.B, D1.O2.B).
         #[arg(long, default_value = "")]
         coverage: String,
+        #[arg(long)]
+        reason: String,
+    },
+    /// Records the D1 bis audit evidence from a JSON file (controller); supersedes the earlier one.
+    Evidence {
+        #[command(flatten)]
+        target: Target,
+        /// JSON evidence (format: `domain::attainment::Evidence`, e.g. fixtures/evidence/*.json).
+        #[arg(long)]
+        file: PathBuf,
+    },
+    /// Computes the D1 bis objectives' attainment from the recorded evidence (controller).
+    ComputeAttainment {
+        #[command(flatten)]
+        target: Target,
         #[arg(long)]
         reason: String,
     },
@@ -596,6 +612,15 @@ pub async fn statement(config: &Config, cmd: StatementCmd) -> anyhow::Result<()>
             }),
         ),
         StatementCmd::Submit { target } => (target, StatementCommand::Submit),
+        StatementCmd::Evidence { target, file } => (
+            target,
+            StatementCommand::RecordEvidence {
+                evidence: read_evidence(&file)?,
+            },
+        ),
+        StatementCmd::ComputeAttainment { target, reason } => {
+            (target, StatementCommand::ComputeAttainment { reason })
+        }
         StatementCmd::Review {
             target,
             line_id,
@@ -698,11 +723,69 @@ pub async fn statement(config: &Config, cmd: StatementCmd) -> anyhow::Result<()>
     let (finess, domain) = parse_target(&target.candidate, &target.domain)?;
     let access = access_for(&target.actor, &finess)?;
     let name = command.name();
-    let (version, _) = ledger
+    let computes = matches!(command, StatementCommand::ComputeAttainment { .. });
+    let (version, state) = ledger
         .execute(&access, &finess, domain, command, &request(&target))
         .await?;
     println!("{name} : enregistré (état financier {finess} {domain}, version {version})");
+    if computes {
+        print_computed(&state);
+    }
     Ok(())
+}
+
+/// Largest evidence file read (TIGER_STYLE: a limit on everything).
+const MAX_EVIDENCE_FILE_BYTES: u64 = 8 * 1024 * 1024;
+
+fn read_evidence(path: &std::path::Path) -> anyhow::Result<Evidence> {
+    let size = std::fs::metadata(path)
+        .with_context(|| format!("cannot read {}", path.display()))?
+        .len();
+    if size > MAX_EVIDENCE_FILE_BYTES {
+        return Err(anyhow!(
+            "{} : {size} octets, au plus {MAX_EVIDENCE_FILE_BYTES}",
+            path.display()
+        ));
+    }
+    let text =
+        std::fs::read_to_string(path).with_context(|| format!("cannot read {}", path.display()))?;
+    serde_json::from_str(&text).with_context(|| format!("{} : preuves illisibles", path.display()))
+}
+
+/// The computed verdicts (D1 bis) with their French explanations, and the attainment in force when a
+/// controller overrode one.
+fn print_computed(statement: &Statement) {
+    if statement.computed.is_empty() {
+        return;
+    }
+    println!("Atteinte calculée des objectifs (preuves d'audit) :");
+    for (objective, v) in &statement.computed {
+        let coverage = v
+            .coverage
+            .map(|c| format!(", couverture {}", c.to_french()))
+            .unwrap_or_default();
+        let in_force = statement.attainments.get(objective);
+        let computed_status = recorded_status(v.status);
+        let overridden = match (in_force, computed_status) {
+            (Some(a), Some(c)) if a.status != c || a.coverage != v.coverage => format!(
+                "  — en vigueur : {}{} (saisie du contrôleur : {})",
+                a.status.label_fr(),
+                a.coverage
+                    .map(|c| format!(" {}", c.to_french()))
+                    .unwrap_or_default(),
+                a.reason
+            ),
+            _ => String::new(),
+        };
+        println!(
+            "  {:<8} {}{coverage}{overridden}",
+            objective.as_str(),
+            v.status.label_fr()
+        );
+        for line in &v.explanation_fr {
+            println!("           {line}");
+        }
+    }
 }
 
 fn print_view(view: &StatementView) {
@@ -759,6 +842,7 @@ fn print_view(view: &StatementView) {
         }
         Err(reason) => println!("Subvention non calculable : {reason}"),
     }
+    print_computed(&view.statement);
     if !view.flags.is_empty() {
         println!("Alertes :");
         for f in &view.flags {

@@ -131,6 +131,7 @@ pub async fn run(out: &Path) -> anyhow::Result<()> {
     );
 
     let controller = Access::new(Actor::new(Role::Controleur, "demo")?, None);
+    audit_evidence(&ledger, &clock, &controller, fixtures).await?;
     print_table(&ledger, &controller).await?;
 
     payment_cycle(&ledger, &clock, &controller, out).await?;
@@ -168,6 +169,55 @@ fn on(clock: &FixedClock, y: i32, m: u32, d: u32) {
     if let Some(date) = NaiveDate::from_ymd_opt(y, m, d) {
         clock.set(paris_noon(date));
     }
+}
+
+/// 28 April 2027: the controller records the Clinique du Parc's audit evidence (seed 003 Cas #1 on its
+/// five EG) and computes the D1 bis attainment from it; the computed verdicts replace the attainment
+/// recorded by hand in the declarations file (the same statuses and coverages).
+async fn audit_evidence(
+    ledger: &Ledger,
+    clock: &FixedClock,
+    controller: &Access,
+    fixtures: &Path,
+) -> anyhow::Result<()> {
+    if clock.now() < paris_noon(NaiveDate::from_ymd_opt(2027, 4, 28).context("demo date")?) {
+        on(clock, 2027, 4, 28);
+    }
+    let clinique = Finess::parse("130004526")?;
+    let path = fixtures.join("evidence").join("clinique-parc-cas1.json");
+    let text = std::fs::read_to_string(&path)
+        .with_context(|| format!("cannot read {}", path.display()))?;
+    let evidence =
+        serde_json::from_str(&text).with_context(|| format!("evidence {}", path.display()))?;
+    let commands = vec![
+        StatementCommand::RecordEvidence { evidence },
+        StatementCommand::ComputeAttainment {
+            reason: "contrôle sur pièces des audits ADS, d'exposition, exercices et oSIS".into(),
+        },
+    ];
+    let (_, state) = ledger
+        .execute_batch(
+            controller,
+            &clinique,
+            DomainId::D1bis,
+            commands,
+            &RequestMeta::new("demo-evidence-clinique"),
+        )
+        .await
+        .context("audit evidence of the Clinique du Parc")?;
+    println!("Atteinte calculée des preuves d'audit — {clinique} D1bis (28/04/2027) :");
+    for (objective, v) in &state.computed {
+        println!(
+            "  {:<8} {}{}",
+            objective.as_str(),
+            v.status.label_fr(),
+            v.coverage
+                .map(|c| format!(" ({})", c.to_french()))
+                .unwrap_or_default()
+        );
+    }
+    println!();
+    Ok(())
 }
 
 /// Review → payment → disbursement → a later review lowering a retained amount → recovery order →

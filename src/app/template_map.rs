@@ -6,8 +6,9 @@ use crate::actor::Role;
 use crate::domain::catalogue::{CostPart, DomainCatalogue};
 use crate::domain::statement::payments::PaymentStatus;
 use crate::domain::statement::{
-    AttainmentStatus as DomainStatus, CostType as DomainCostType, ExternalCostInput,
-    InternalCostInput, LineContent, OtherCostInput, ReceiptInput, StatementCommand, SubsidyReport,
+    recorded_status, AttainmentStatus as DomainStatus, CostType as DomainCostType,
+    ExternalCostInput, InternalCostInput, LineContent, OtherCostInput, ReceiptInput,
+    StatementCommand, SubsidyReport,
 };
 use crate::domain::Money;
 use crate::template::import::{LineFields, TemplateChange};
@@ -309,6 +310,20 @@ fn attainment_lines(
         // Each schedule item is charged once, on the first objective it covers (D1.O6 once for A and B).
         let mut decote = crate::domain::Percent::ZERO;
         let mut explanation = recorded.map(|a| a.reason.clone()).unwrap_or_default();
+        // A verdict computed from the audit evidence (D1 bis) is explained by its French sentences; a
+        // controller's override in force is shown before them.
+        if let Some(computed) = view.statement.computed.get(&objective.code) {
+            let text = computed.explanation_fr.join("\n");
+            let overridden = match (recorded, recorded_status(computed.status)) {
+                (Some(a), Some(c)) => a.status != c || a.coverage != computed.coverage,
+                _ => false,
+            };
+            explanation = if overridden {
+                format!("Saisie du contrôleur : {explanation}\nCalcul : {text}")
+            } else {
+                text
+            };
+        }
         if let Some(r) = report {
             for item in &r.decote_detail {
                 if item.not_attained.first() == Some(&objective.code) {

@@ -3,6 +3,7 @@
 //! with its field, whatever the channel (CLI, HTTP, declarations file).
 
 use super::events::{AttainmentStatus, StatementEvent, SCHEMA_VERSION_1};
+use super::evidence::{attainment_context, computed_events, evidence_field};
 use super::lines::{
     CostType, ExternalCostLine, InternalCostLine, LineContent, LineId, OtherCostLine, ReceiptLine,
 };
@@ -10,8 +11,10 @@ use super::payments::PaymentId;
 use super::review::{DocumentRequest, IneligibilityReason, ReviewDecision};
 use super::subsidy::{compute_subsidy, SubsidyError, SubsidyReport};
 use super::{Statement, StatementStatus};
+use crate::domain::attainment::{Evidence, EvidenceError};
 use crate::domain::candidate::Candidate;
 use crate::domain::catalogue::{CostPart, DecoteRate, DomainCatalogue};
+use crate::domain::ids::DomainId;
 use crate::domain::ids::{Matricule, ObjectiveCode};
 use crate::domain::money::{parse_decimal_plain, Money, MoneyError, Percent};
 use chrono::{DateTime, NaiveDate, Utc};
@@ -229,6 +232,16 @@ pub enum StatementCommand {
         #[serde(default)]
         bank_reference: String,
     },
+    /// Controller, D1 bis: record the audit evidence (the whole set; supersedes the earlier one).
+    RecordEvidence {
+        evidence: Evidence,
+    },
+    /// Controller, D1 bis: compute every objective's attainment from the evidence in force, at the
+    /// statement's declaration date (SPEC.md §7).
+    ComputeAttainment {
+        #[serde(default)]
+        reason: String,
+    },
 }
 
 impl StatementCommand {
@@ -254,6 +267,8 @@ impl StatementCommand {
             StatementCommand::CancelPayment { .. } => "CancelPayment",
             StatementCommand::IssueRecoveryOrder { .. } => "IssueRecoveryOrder",
             StatementCommand::RecordRecoveryReceived { .. } => "RecordRecoveryReceived",
+            StatementCommand::RecordEvidence { .. } => "RecordEvidence",
+            StatementCommand::ComputeAttainment { .. } => "ComputeAttainment",
         }
     }
 }
@@ -408,6 +423,20 @@ pub enum Refusal {
     UnknownRecovery { recovery_id: String },
     #[error("champ amount : {amount} supérieur au reste à recouvrer {outstanding} de l'ordre de reversement")]
     AboveRecoveryOutstanding { amount: Money, outstanding: Money },
+    #[error("champ {field} : {source}")]
+    InvalidEvidence {
+        field: &'static str,
+        #[source]
+        source: EvidenceError,
+    },
+    #[error("domaine {domain} : les preuves d'audit et le calcul de l'atteinte ne concernent que le domaine D1 bis ; l'atteinte s'y enregistre objectif par objectif")]
+    AttainmentNotComputable { domain: &'static str },
+    #[error("état financier jamais soumis : l'atteinte se calcule à la date de dépôt")]
+    NotSubmittedForAttainment,
+    #[error("aucune preuve d'audit enregistrée : rien à calculer")]
+    NoEvidence,
+    #[error("date de début de la phase opérationnelle D1 bis inconnue pour ce candidat")]
+    NoPhaseStart,
 }
 
 /// Parses `2026-03-15` or `15/03/2026`.
@@ -963,9 +992,11 @@ pub fn decide(
             &[Role::Etablissement, Role::Controleur, Role::Admin],
             &command,
         )?,
-        C::RecordAttainment(_) | C::Reopen { .. } | C::ReviewLine(_) => {
-            allow(role, &[Role::Controleur], &command)?
-        }
+        C::RecordAttainment(_)
+        | C::Reopen { .. }
+        | C::ReviewLine(_)
+        | C::RecordEvidence { .. }
+        | C::ComputeAttainment { .. } => allow(role, &[Role::Controleur], &command)?,
         C::OrderPayment { .. }
         | C::ConfirmDisbursement { .. }
         | C::CancelPayment { .. }
@@ -1102,6 +1133,37 @@ pub fn decide(
             }])
         }
         C::RecordAttainment(input) => Ok(vec![check.attainment(&input)?]),
+        C::RecordEvidence { evidence } => {
+            if domain != DomainId::D1bis {
+                return Err(Refusal::AttainmentNotComputable {
+                    domain: domain.as_str(),
+                });
+            }
+            evidence
+                .validate()
+                .map_err(|source| Refusal::InvalidEvidence {
+                    field: evidence_field(&source),
+                    source,
+                })?;
+            Ok(vec![StatementEvent::EvidenceRecorded {
+                schema_version: v,
+                evidence,
+            }])
+        }
+        C::ComputeAttainment { reason } => {
+            if domain != DomainId::D1bis {
+                return Err(Refusal::AttainmentNotComputable {
+                    domain: domain.as_str(),
+                });
+            }
+            let submission = statement
+                .declaration_date
+                .ok_or(Refusal::NotSubmittedForAttainment)?;
+            let evidence = statement.evidence.as_ref().ok_or(Refusal::NoEvidence)?;
+            let reason = check.optional_text("reason", &reason)?;
+            let actx = attainment_context(ctx.candidate, ctx.catalogue, submission)?;
+            Ok(computed_events(&actx, ctx.catalogue, evidence, &reason))
+        }
         C::Submit => {
             editable()?;
             Ok(vec![StatementEvent::StatementSubmitted {

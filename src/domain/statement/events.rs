@@ -9,6 +9,7 @@ use super::lines::{
 };
 use super::payments::PaymentId;
 use super::review::{DocumentRequest, IneligibilityReason, ReviewDecision};
+use crate::domain::attainment::{Evidence, ExposureTier, Status};
 use crate::domain::ids::{DomainId, Finess, ObjectiveCode};
 use crate::domain::money::{Money, Percent};
 use chrono::{DateTime, NaiveDate, Utc};
@@ -167,6 +168,29 @@ pub enum StatementEvent {
         bank_reference: String,
         received_on: NaiveDate,
     },
+    /// A controller's audit evidence for D1 bis (SPEC.md §7), the whole set as recorded; a later one
+    /// supersedes it.
+    EvidenceRecorded {
+        schema_version: u16,
+        evidence: Evidence,
+    },
+    /// One objective's verdict computed from the evidence in force (D1 bis); an `AttainmentRecorded`
+    /// with the matching status follows it in the same command.
+    AttainmentComputed {
+        schema_version: u16,
+        objective: ObjectiveCode,
+        status: Status,
+        /// D1.O1.B and D1.O2.B: activity share of the units at target.
+        coverage: Option<Percent>,
+        /// D1.O2.B only.
+        tier: Option<ExposureTier>,
+        explanation_fr: Vec<String>,
+        /// The evaluator's explanation as data (`attainment::Detail` as JSON).
+        detail: serde_json::Value,
+        /// The controller's reason for running the computation.
+        #[serde(default)]
+        reason: String,
+    },
 }
 
 impl StatementEvent {
@@ -190,6 +214,8 @@ impl StatementEvent {
             StatementEvent::PaymentCancelled { .. } => "PaymentCancelled",
             StatementEvent::RecoveryOrdered { .. } => "RecoveryOrdered",
             StatementEvent::RecoveryReceived { .. } => "RecoveryReceived",
+            StatementEvent::EvidenceRecorded { .. } => "EvidenceRecorded",
+            StatementEvent::AttainmentComputed { .. } => "AttainmentComputed",
         }
     }
 
@@ -211,7 +237,9 @@ impl StatementEvent {
             | StatementEvent::PaymentDisbursed { schema_version, .. }
             | StatementEvent::PaymentCancelled { schema_version, .. }
             | StatementEvent::RecoveryOrdered { schema_version, .. }
-            | StatementEvent::RecoveryReceived { schema_version, .. } => *schema_version,
+            | StatementEvent::RecoveryReceived { schema_version, .. }
+            | StatementEvent::EvidenceRecorded { schema_version, .. }
+            | StatementEvent::AttainmentComputed { schema_version, .. } => *schema_version,
         }
     }
 }

@@ -10,6 +10,7 @@
 pub mod commands;
 pub mod declarations;
 pub mod events;
+pub mod evidence;
 pub mod flags;
 pub mod lines;
 pub mod payments;
@@ -23,6 +24,7 @@ pub use commands::{
 };
 pub use declarations::{parse_declarations, DeclarationFile, DeclarationStep, DeclarationsError};
 pub use events::{AttainmentStatus, StatementEvent, SCHEMA_VERSION_1};
+pub use evidence::{attainment_context, evidence_field, recorded_status};
 pub use flags::{flags, Flag, FlagInputs, ForeignInvoice, PayrollRecapSummary};
 pub use lines::{
     CostType, ExternalCostLine, InternalCostLine, InternalCostRows, Line, LineContent, LineId,
@@ -37,6 +39,7 @@ pub use subsidy::{
     SubsidyReport,
 };
 
+use crate::domain::attainment::{Evidence, ExposureTier, Status};
 use crate::domain::ids::{DomainId, Finess, ObjectiveCode};
 use crate::domain::money::Percent;
 use chrono::{DateTime, NaiveDate, Utc};
@@ -80,6 +83,18 @@ pub struct Attainment {
     pub reason: String,
 }
 
+/// A verdict computed from the audit evidence (D1 bis), kept next to the attainment in force so that a
+/// controller's later override does not hide it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ComputedVerdict {
+    pub status: Status,
+    pub coverage: Option<Percent>,
+    pub tier: Option<ExposureTier>,
+    pub explanation_fr: Vec<String>,
+    pub detail: serde_json::Value,
+    pub reason: String,
+}
+
 /// The state of one statement, folded from its events.
 #[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
 pub struct Statement {
@@ -99,6 +114,12 @@ pub struct Statement {
     /// Payment and recovery orders (SPEC.md §8).
     #[serde(default)]
     pub payments: PaymentLedger,
+    /// The audit evidence in force (the latest recorded), D1 bis.
+    #[serde(default)]
+    pub evidence: Option<Evidence>,
+    /// The latest computed verdict per objective (D1 bis); `attainments` holds what is in force.
+    #[serde(default)]
+    pub computed: BTreeMap<ObjectiveCode, ComputedVerdict>,
     /// Number of events applied (the stream version).
     pub version: u64,
 }
@@ -301,6 +322,31 @@ impl Statement {
                         received_on: *received_on,
                     });
                 }
+            }
+            StatementEvent::EvidenceRecorded { evidence, .. } => {
+                self.evidence = Some(evidence.clone());
+            }
+            StatementEvent::AttainmentComputed {
+                objective,
+                status,
+                coverage,
+                tier,
+                explanation_fr,
+                detail,
+                reason,
+                ..
+            } => {
+                self.computed.insert(
+                    objective.clone(),
+                    ComputedVerdict {
+                        status: *status,
+                        coverage: *coverage,
+                        tier: *tier,
+                        explanation_fr: explanation_fr.clone(),
+                        detail: detail.clone(),
+                        reason: reason.clone(),
+                    },
+                );
             }
         }
     }
