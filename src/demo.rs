@@ -290,7 +290,11 @@ async fn payment_cycle(
     for domain in [DomainId::D1bis, DomainId::D2] {
         on(clock, 2027, 5, 10);
         let batch = ledger
-            .issue_payment_batch(&desk, domain, &RequestMeta::new(format!("demo-batch-{domain}")))
+            .issue_payment_batch(
+                &desk,
+                domain,
+                &RequestMeta::new(format!("demo-batch-{domain}")),
+            )
             .await?;
         for (finess, reason) in &batch.skipped {
             println!("  {finess} {domain} : pas de paiement — {reason}");
