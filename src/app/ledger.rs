@@ -480,32 +480,12 @@ impl Ledger {
         command: StatementCommand,
         request: &RequestMeta,
     ) -> Result<(i64, Statement), LedgerError> {
-        let candidate = self.candidate(access, finess).await?;
-        let stream = statement_stream(finess, domain);
-        let catalogue = self.catalogue.domain(domain);
-        let role = access.actor.role;
-        let effective_at = self.store.clock().now();
-        let outcome = self
-            .statements
-            .execute(
-                &stream,
-                request.expected_version,
-                &request.metadata(&access.actor),
-                &command,
-                |state: &Statement, _| {
-                    let ctx = DecisionContext {
-                        catalogue,
-                        candidate: &candidate,
-                        effective_at,
-                        role,
-                    };
-                    let mut command = command.clone();
-                    statement::assign_line_id(&mut command, state);
-                    decide(state, &ctx, command)
-                },
-            )
-            .await?;
-        Ok((outcome.version, outcome.state))
+        self.execute_batch(access, finess, domain, vec![command], request)
+            .await
+            .map_err(|e| match e {
+                LedgerError::RefusedAt { refusal, .. } => LedgerError::Refused(refusal),
+                other => other,
+            })
     }
 
     /// Runs several commands as one: decided in order on the evolving state and appended in one
