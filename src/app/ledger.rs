@@ -502,7 +502,16 @@ impl Ledger {
         let stream = statement_stream(finess, domain);
         let catalogue = self.catalogue.domain(domain);
         let role = access.actor.role;
-        let effective_at = self.store.clock().now();
+        // The instant the store will record: never before the last recorded event (SPEC §8: payment
+        // commands take their date from the recorded time).
+        let effective_at = match self.store.head().await? {
+            Some(head) => self
+                .store
+                .clock()
+                .now()
+                .max(DateTime::from_timestamp_micros(head.recorded_at_us).unwrap_or_default()),
+            None => self.store.clock().now(),
+        };
         let outcome = self
             .statements
             .execute(
