@@ -26,10 +26,6 @@ fn money_res(value: Money) -> String {
     res(value.value())
 }
 
-fn money_cell(value: Money) -> f64 {
-    value.to_cell_f64()
-}
-
 /// One figure of an internal-cost line (a row of the block's TOTAL column).
 type LineFigure = fn(&InternalCostLine) -> Decimal;
 
@@ -376,9 +372,9 @@ fn internal_sheet(model: &TemplateModel, lists: &ListRanges, anchors: &mut Ancho
             let at = |k: u32| a1(r(k), c);
             match line {
                 Some(l) => {
-                    s.number(r(1), c, money_cell(l.gross), Style::MoneyInput);
-                    s.number(r(2), c, money_cell(l.charges), Style::MoneyInput);
-                    s.number(r(3), c, money_cell(l.ne_gross), Style::MoneyInput);
+                    s.number(r(1), c, l.gross.to_cell_f64(), Style::MoneyInput);
+                    s.number(r(2), c, l.charges.to_cell_f64(), Style::MoneyInput);
+                    s.number(r(3), c, l.ne_gross.to_cell_f64(), Style::MoneyInput);
                     s.number(r(8), c, decimal_cell(l.hours_productive), Style::HoursInput);
                     s.number(r(10), c, decimal_cell(l.hours_on_action), Style::HoursInput);
                 }
@@ -437,7 +433,7 @@ fn internal_sheet(model: &TemplateModel, lists: &ListRanges, anchors: &mut Ancho
                 Style::MoneyFormula,
             );
             match line.and_then(|l| l.retained) {
-                Some(m) => s.number(h + internal::RETAINED, c, money_cell(m), Style::Money),
+                Some(m) => s.number(h + internal::RETAINED, c, m.to_cell_f64(), Style::Money),
                 None => s.blank(h + internal::RETAINED, c, Style::Money),
             }
             let retained = a1(h + internal::RETAINED, c);
@@ -650,7 +646,7 @@ fn external_sheet(model: &TemplateModel, lists: &ListRanges, anchors: &mut Ancho
         );
         s.text(r, ext::SUPPLIER, l.supplier.as_str(), Style::TextInput);
         s.text(r, ext::LABEL, l.label.as_str(), Style::TextInput);
-        s.number(r, ext::AMOUNT, money_cell(l.amount), Style::MoneyInput);
+        s.number(r, ext::AMOUNT, l.amount.to_cell_f64(), Style::MoneyInput);
         s.text(
             r,
             ext::NATURE,
@@ -665,7 +661,7 @@ fn external_sheet(model: &TemplateModel, lists: &ListRanges, anchors: &mut Ancho
             Style::TextInput,
         );
         match l.retained {
-            Some(m) => s.number(r, ext::RETAINED, money_cell(m), Style::Money),
+            Some(m) => s.number(r, ext::RETAINED, m.to_cell_f64(), Style::Money),
             None => s.blank(r, ext::RETAINED, Style::Money),
         }
         let eligible = l.retained.unwrap_or(l.amount);
@@ -814,7 +810,7 @@ fn other_sheet(model: &TemplateModel, lists: &ListRanges, anchors: &mut Anchors)
         s.date(r, other::DATE, l.date, Style::DateInput);
         s.text(r, other::SUPPLIER, l.supplier.as_str(), Style::TextInput);
         s.text(r, other::LABEL, l.label.as_str(), Style::TextInput);
-        s.number(r, other::AMOUNT, money_cell(l.amount), Style::MoneyInput);
+        s.number(r, other::AMOUNT, l.amount.to_cell_f64(), Style::MoneyInput);
         s.text(
             r,
             other::NATURE,
@@ -829,7 +825,7 @@ fn other_sheet(model: &TemplateModel, lists: &ListRanges, anchors: &mut Anchors)
             Style::TextInput,
         );
         match l.retained {
-            Some(m) => s.number(r, other::RETAINED, money_cell(m), Style::Money),
+            Some(m) => s.number(r, other::RETAINED, m.to_cell_f64(), Style::Money),
             None => s.blank(r, other::RETAINED, Style::Money),
         }
         let eligible = l.retained.unwrap_or(l.amount);
@@ -1037,7 +1033,12 @@ fn receipts_sheet(model: &TemplateModel, lists: &ListRanges, anchors: &mut Ancho
             x.nature_provenance.as_str(),
             Style::TextInput,
         );
-        s.number(r, receipts::AMOUNT, money_cell(x.amount), Style::MoneyInput);
+        s.number(
+            r,
+            receipts::AMOUNT,
+            x.amount.to_cell_f64(),
+            Style::MoneyInput,
+        );
         match x.received_on {
             Some(d) => s.date(r, receipts::DATE, d, Style::DateInput),
             None => s.blank(r, receipts::DATE, Style::DateInput),
@@ -1094,7 +1095,7 @@ fn payments_sheet(model: &TemplateModel, anchors: &mut Anchors) -> SheetPlan {
         s.text(r, payments::KIND, p.kind.label_fr(), Style::Text);
         s.date(r, payments::DATE, p.date, Style::Date);
         s.text(r, payments::REFERENCE, p.reference.as_str(), Style::Text);
-        s.number(r, payments::AMOUNT, money_cell(p.amount), Style::Money);
+        s.number(r, payments::AMOUNT, p.amount.to_cell_f64(), Style::Money);
         let status = if p.cancelled {
             payments::CANCELLED
         } else {
@@ -1235,7 +1236,7 @@ fn review_sheet(model: &TemplateModel, anchors: &mut Anchors) -> SheetPlan {
         s.text(r, 1, d.line_label.as_str(), Style::Text);
         s.text(r, 2, d.decision.as_str(), Style::Text);
         match d.retained {
-            Some(m) => s.number(r, 3, money_cell(m), Style::Money),
+            Some(m) => s.number(r, 3, m.to_cell_f64(), Style::Money),
             None => s.blank(r, 3, Style::Money),
         }
         s.text(r, 4, d.reason.as_str(), Style::Text);
@@ -1530,7 +1531,7 @@ fn summary_sheet(model: &TemplateModel, a: &Anchors) -> (SheetPlan, Vec<(String,
         let row = f0 + i as u32;
         s.text(row, 0, SUMMARY_LABELS[i], Style::LabelBold);
         match i {
-            7 => s.number(row, 1, money_cell(sm.ceiling), Style::Money),
+            7 => s.number(row, 1, sm.ceiling.to_cell_f64(), Style::Money),
             11 => s.text(
                 row,
                 1,
