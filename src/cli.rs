@@ -95,6 +95,11 @@ pub enum Command {
         #[command(subcommand)]
         cmd: crate::cli_payroll::PayrollCmd,
     },
+    /// Supporting documents: attach, list with the checklist, get a file back.
+    Documents {
+        #[command(subcommand)]
+        cmd: crate::cli_documents::DocumentsCmd,
+    },
     /// Payment desk: batches of payments.
     Payments {
         #[command(subcommand)]
@@ -223,11 +228,12 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             match &report.problem {
                 None => {
                     eprintln!(
-                        "OK: {} events in {} streams, head {} {}",
+                        "OK: {} events in {} streams, head {} {}; {} document contents",
                         report.events_checked,
                         report.streams,
                         report.head_position,
-                        report.head_hash
+                        report.head_hash,
+                        report.documents_checked
                     );
                     Ok(ExitCode::SUCCESS)
                 }
@@ -310,6 +316,10 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         }
         Command::Payroll { cmd } => {
             crate::cli_payroll::payroll(&config, cmd).await?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Documents { cmd } => {
+            crate::cli_documents::documents(&config, cmd).await?;
             Ok(ExitCode::SUCCESS)
         }
         Command::Payments { cmd } => {

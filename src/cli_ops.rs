@@ -435,7 +435,7 @@ pub enum StatementCmd {
     },
 }
 
-async fn open_ledger(config: &Config) -> anyhow::Result<Ledger> {
+pub(crate) async fn open_ledger(config: &Config) -> anyhow::Result<Ledger> {
     let store = EventStore::open(&config.database_url, Arc::new(SystemClock))
         .await
         .with_context(|| {
@@ -448,7 +448,7 @@ async fn open_ledger(config: &Config) -> anyhow::Result<Ledger> {
     Ok(Ledger::open(store, catalogue).await?)
 }
 
-fn request(target: &Target) -> RequestMeta {
+pub(crate) fn request(target: &Target) -> RequestMeta {
     RequestMeta {
         request_id: format!("cli-{}", uuid::Uuid::new_v4()),
         idempotency_key: target.idempotency_key.clone(),
@@ -457,7 +457,7 @@ fn request(target: &Target) -> RequestMeta {
     }
 }
 
-fn access_for(actor_text: &str, candidate: &Finess) -> anyhow::Result<Access> {
+pub(crate) fn access_for(actor_text: &str, candidate: &Finess) -> anyhow::Result<Access> {
     let actor = crate::cli::parse_actor(actor_text)?;
     // On the command line an establishment acts for the candidate it names (the HTTP API binds it to
     // the token instead).
@@ -465,7 +465,7 @@ fn access_for(actor_text: &str, candidate: &Finess) -> anyhow::Result<Access> {
     Ok(Access::new(actor, bound))
 }
 
-fn parse_target(candidate: &str, domain: &str) -> anyhow::Result<(Finess, DomainId)> {
+pub(crate) fn parse_target(candidate: &str, domain: &str) -> anyhow::Result<(Finess, DomainId)> {
     let finess = Finess::parse(candidate).map_err(|e| anyhow!("--candidate: {e}"))?;
     let domain = DomainId::parse(domain).map_err(|e| anyhow!("--domain: {e}"))?;
     Ok((finess, domain))

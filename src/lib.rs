@@ -8,6 +8,7 @@ pub mod actor;
 pub mod app;
 pub mod bench;
 pub mod cli;
+pub mod cli_documents;
 pub mod cli_ops;
 pub mod cli_payroll;
 pub mod clock;

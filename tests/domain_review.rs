@@ -384,6 +384,41 @@ fn the_establishment_answers_a_document_request_and_corrects_that_line_after_sub
         &ctrl,
         documents_requested("EXT-1", "Facture acquittée", "2026-10-31"),
     );
+    let answer_with = |sha: String| {
+        StatementCommand::AnswerDocumentRequest(DocumentAnswerInput {
+            line_id: "EXT-1".into(),
+            comment: "Facture rectifiée jointe".into(),
+            document_sha256: sha,
+            correction: None,
+        })
+    };
+    // An answer naming a document that is not attached to the statement is refused.
+    assert_eq!(
+        refusal(
+            &s,
+            &cat,
+            &cand,
+            Role::Etablissement,
+            answer_with("AB".repeat(32))
+        ),
+        Refusal::DocumentNotAttached {
+            sha256: "ab".repeat(32)
+        }
+    );
+    // Attached first (documents are accepted after submission), then named in the answer.
+    run(
+        &mut s,
+        &etab,
+        StatementCommand::AttachDocument(DocumentInput {
+            sha256: "AB".repeat(32),
+            file_name: "Facture F-1-R.pdf".into(),
+            media_type: "application/pdf".into(),
+            size_bytes: 48_213,
+            kind: "FACTURE".into(),
+            line_id: "EXT-1".into(),
+            ..DocumentInput::default()
+        }),
+    );
     let answer = StatementCommand::AnswerDocumentRequest(DocumentAnswerInput {
         line_id: "EXT-1".into(),
         comment: "Facture rectifiée jointe".into(),

@@ -274,6 +274,8 @@ pub struct StatementView {
     /// The subsidy, or why it cannot be computed (e.g. an unpublished décote schedule).
     pub subsidy: Result<SubsidyReport, String>,
     pub flags: Vec<Flag>,
+    /// Supporting documents expected per objective and per line: provided or missing (SPEC.md §7).
+    pub checklist: statement::DocumentChecklist,
 }
 
 // ---------------------------------------------------------------------------------------------------
@@ -498,7 +500,37 @@ impl Ledger {
         commands: Vec<StatementCommand>,
         request: &RequestMeta,
     ) -> Result<(i64, Statement), LedgerError> {
+        self.execute_batch_with_documents(access, finess, domain, commands, &[], request)
+            .await
+    }
+
+    /// As `execute_batch`, with the files that `AttachDocument` commands refer to, kept in the same
+    /// transaction. An `AttachDocument` whose content is neither given here nor already kept is
+    /// refused; its media type and size are always those of the kept file, never the client's.
+    pub async fn execute_batch_with_documents(
+        &self,
+        access: &Access,
+        finess: &Finess,
+        domain: DomainId,
+        mut commands: Vec<StatementCommand>,
+        documents: &[crate::store::DocumentBlob],
+        request: &RequestMeta,
+    ) -> Result<(i64, Statement), LedgerError> {
         let candidate = self.candidate(access, finess).await?;
+        for (index, command) in commands.iter_mut().enumerate() {
+            if let StatementCommand::AttachDocument(input) = command {
+                self.fill_document_facts(input, documents)
+                    .await
+                    .map_err(|e| match e {
+                        LedgerError::Refused(refusal) => LedgerError::RefusedAt {
+                            index: index + 1,
+                            command: "AttachDocument",
+                            refusal,
+                        },
+                        other => other,
+                    })?;
+            }
+        }
         let stream = statement_stream(finess, domain);
         let catalogue = self.catalogue.domain(domain);
         let role = access.actor.role;
@@ -514,11 +546,12 @@ impl Ledger {
         };
         let outcome = self
             .statements
-            .execute(
+            .execute_with_documents(
                 &stream,
                 request.expected_version,
                 &request.metadata(&access.actor),
                 &commands,
+                documents,
                 |state: &Statement, _| {
                     let ctx = DecisionContext {
                         catalogue,
@@ -686,6 +719,7 @@ impl Ledger {
             other_invoices: self.other_invoices(finess),
         };
         let mut all_flags = flags(&state, catalogue, &candidate, &inputs);
+        let checklist = statement::document_checklist(&state, catalogue, &candidate, &inputs);
         if access.actor.role == Role::Etablissement {
             all_flags = statement::flags::establishment_view(all_flags);
         }
@@ -698,6 +732,7 @@ impl Ledger {
             statement: state,
             subsidy,
             flags: all_flags,
+            checklist,
         })
     }
 

@@ -45,6 +45,8 @@ pub struct PayrollBook {
     pub recaps: BTreeMap<(Matricule, i32), PayrollRecap>,
     pub key: Option<BTreeMap<String, Matricule>>,
     pub key_sha256: Option<String>,
+    /// (matricule, year) → SHA-256 of the file the recap came from (kept as a supporting document).
+    pub recap_sources: BTreeMap<(Matricule, i32), String>,
 }
 
 impl Aggregate for PayrollBook {
@@ -57,8 +59,10 @@ impl Aggregate for PayrollBook {
                 ..
             } => {
                 self.files.insert(source_sha256.clone());
-                self.recaps
-                    .insert((recap.matricule.clone(), recap.year), (**recap).clone());
+                let key = (recap.matricule.clone(), recap.year);
+                self.recap_sources
+                    .insert(key.clone(), source_sha256.clone());
+                self.recaps.insert(key, (**recap).clone());
             }
             PayrollEvent::AnonymisationKeyImported {
                 source_sha256,
@@ -88,6 +92,15 @@ pub struct PayrollImportSummary {
     pub already_imported: bool,
     pub applied: bool,
     pub import: PayrollImport,
+}
+
+/// A payroll file as kept by the store: its format from its content, else a generic binary type (the
+/// importer has already read it, so it is a recap or a key whatever its name).
+fn kept_file(file_name: &str, bytes: &[u8]) -> crate::store::DocumentBlob {
+    let media = crate::domain::statement::documents::sniff_media_type(file_name, bytes)
+        .map(|m| m.mime())
+        .unwrap_or("application/octet-stream");
+    crate::store::DocumentBlob::new(media, bytes.to_vec())
 }
 
 fn may_import(access: &Access) -> Result<(), LedgerError> {
@@ -148,12 +161,15 @@ impl Ledger {
             })
             .collect();
         let file = file_name.to_string();
+        // The file itself is kept as a supporting document, in the same transaction as its recaps.
+        let blob = kept_file(file_name, bytes);
         self.payroll
-            .execute(
+            .execute_with_documents(
                 &stream,
                 request.expected_version,
                 &request.metadata_for(&access.actor),
                 &(&sha, "payroll"),
+                std::slice::from_ref(&blob),
                 |book: &PayrollBook, _| {
                     if book.files.contains(&sha) {
                         return Ok(Vec::new());
@@ -210,12 +226,14 @@ impl Ledger {
             .collect();
         let count = entries.len();
         let sha = sha256_hex(bytes);
+        let blob = kept_file(file_name, bytes);
         self.payroll
-            .execute(
+            .execute_with_documents(
                 &payroll_stream(finess),
                 request.expected_version,
                 &request.metadata_for(&access.actor),
                 &(&sha, "key"),
+                std::slice::from_ref(&blob),
                 |book: &PayrollBook, _| {
                     if book.key_sha256.as_deref() == Some(sha.as_str()) {
                         return Ok::<_, std::convert::Infallible>(Vec::new());
@@ -261,12 +279,13 @@ impl Ledger {
         let (_, book) = self.payroll.load(&payroll_stream(finess)).await?;
         let recaps = book
             .recaps
-            .values()
-            .map(|r| PayrollRecapSummary {
+            .iter()
+            .map(|(key, r)| PayrollRecapSummary {
                 matricule: r.matricule.clone(),
                 period_start: r.period_start,
                 period_end: r.period_end,
                 gross_total: r.total_gross,
+                source_sha256: book.recap_sources.get(key).cloned(),
             })
             .collect();
         let key = book.key.map(|entries| {

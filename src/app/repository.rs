@@ -3,8 +3,8 @@
 
 use crate::store::hash::{canonical_json, sha256_hex};
 use crate::store::{
-    AppendResult, EventMetadata, EventStore, ExpectedVersion, NewEvent, ReadBound, RecordedEvent,
-    StoreError,
+    AppendResult, DocumentBlob, EventMetadata, EventStore, ExpectedVersion, NewEvent, ReadBound,
+    RecordedEvent, StoreError,
 };
 use chrono::{DateTime, Utc};
 use serde::de::DeserializeOwned;
@@ -216,6 +216,26 @@ impl<A: Aggregate> Repository<A> {
         E: std::error::Error + 'static,
         F: FnOnce(&A, i64) -> Result<Vec<A::Event>, E>,
     {
+        self.execute_with_documents(stream_id, expected, metadata, command, &[], decide)
+            .await
+    }
+
+    /// As `execute`, and keeps the files in the same transaction as the events (only when the decision
+    /// appends something): a refused command leaves neither event nor file.
+    pub async fn execute_with_documents<C, E, F>(
+        &self,
+        stream_id: &str,
+        expected: Option<i64>,
+        metadata: &EventMetadata,
+        command: &C,
+        documents: &[DocumentBlob],
+        decide: F,
+    ) -> Result<CommandOutcome<A>, CommandError<E>>
+    where
+        C: Serialize,
+        E: std::error::Error + 'static,
+        F: FnOnce(&A, i64) -> Result<Vec<A::Event>, E>,
+    {
         let fingerprint = {
             let value = serde_json::to_value(command).unwrap_or_default();
             sha256_hex(
@@ -286,6 +306,9 @@ impl<A: Aggregate> Repository<A> {
                 reason: e.to_string(),
             })?;
             new_events.push(NewEvent::new(event_type, schema_version, payload));
+        }
+        for document in documents {
+            tx.put_document(document).await?;
         }
         let result = tx
             .append_with_fingerprint(

@@ -207,6 +207,72 @@ impl ExpenseNature {
     }
 }
 
+/// What a document kind can be attached to (SPEC.md §7: a line or an objective).
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize, Deserialize,
+)]
+#[serde(rename_all = "snake_case")]
+pub enum LinePart {
+    Internal,
+    External,
+    Other,
+    Receipt,
+}
+
+impl LinePart {
+    /// The part of a line kind as `LineContent::kind_name` spells it.
+    pub fn from_kind_name(name: &str) -> Option<LinePart> {
+        match name {
+            "internal" => Some(LinePart::Internal),
+            "external" => Some(LinePart::External),
+            "other" => Some(LinePart::Other),
+            "receipt" => Some(LinePart::Receipt),
+            _ => None,
+        }
+    }
+
+    pub fn label_fr(self) -> &'static str {
+        match self {
+            LinePart::Internal => "coût interne",
+            LinePart::External => "coût externe",
+            LinePart::Other => "autre coût",
+            LinePart::Receipt => "recette",
+        }
+    }
+}
+
+/// A kind of supporting document (pièce justificative) expected by the programme, from the seeds' lists
+/// per objective and per kind of line.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DocumentKind {
+    /// Stable code (`A-Z`, `0-9`, `_`), stored in the events.
+    pub code: String,
+    /// The seed's wording.
+    pub label: String,
+    /// Objectives (or groups) this kind documents.
+    pub objectives: Vec<ObjectiveCode>,
+    /// Kinds of line this kind documents.
+    pub lines: Vec<LinePart>,
+    /// May be attached to any line or objective (e.g. « autre pièce »).
+    pub any_target: bool,
+    /// Whether the checklist counts it as missing when absent (conditional documents are not required).
+    pub required: bool,
+    /// The seed paragraph it comes from.
+    pub comment: String,
+}
+
+impl DocumentKind {
+    /// Whether a document of this kind may be attached to that objective.
+    pub fn documents_objective(&self, objective: &ObjectiveCode) -> bool {
+        self.any_target || self.objectives.iter().any(|c| code_matches(c, objective))
+    }
+
+    /// Whether a document of this kind may be attached to a line of that part.
+    pub fn documents_line(&self, part: LinePart) -> bool {
+        self.any_target || self.lines.contains(&part)
+    }
+}
+
 /// Which date the SILENE + Club RSSI registration deadline is (SPEC.md §2, our rule: fixed date first).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -276,6 +342,8 @@ pub struct DomainCatalogue {
     pub decote_schedule: Option<DecoteSchedule>,
     pub natures: Vec<ExpenseNature>,
     pub rules: Option<RuleParameters>,
+    /// Supporting document kinds expected, per objective and per kind of line (SPEC.md §7).
+    pub documents: Vec<DocumentKind>,
 }
 
 impl DomainCatalogue {
@@ -303,6 +371,10 @@ impl DomainCatalogue {
 
     pub fn nature(&self, code: &str) -> Option<&ExpenseNature> {
         self.natures.iter().find(|n| n.code == code)
+    }
+
+    pub fn document_kind(&self, code: &str) -> Option<&DocumentKind> {
+        self.documents.iter().find(|k| k.code == code)
     }
 
     pub fn accepts(&self, part: CostPart) -> bool {
@@ -389,6 +461,23 @@ struct RawDomain {
     natures: Vec<RawNature>,
     #[serde(default)]
     rules: Option<RawRules>,
+    #[serde(default)]
+    documents: Vec<RawDocumentKind>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawDocumentKind {
+    code: Spanned<String>,
+    label: String,
+    #[serde(default)]
+    objectives: Vec<Spanned<String>>,
+    #[serde(default)]
+    lines: Vec<LinePart>,
+    #[serde(default)]
+    any_target: bool,
+    required: bool,
+    comment: String,
 }
 
 #[derive(Debug, Deserialize)]
@@ -611,6 +700,23 @@ impl Builder<'_> {
         Ok(code)
     }
 
+    /// A stable code of upper-case letters, digits and `_` (expense natures, document kinds).
+    fn upper_code(&self, value: &Spanned<String>, key: &str) -> Result<String, CatalogueError> {
+        let code = value.get_ref().trim().to_string();
+        if code.is_empty()
+            || !code
+                .chars()
+                .all(|c| c.is_ascii_uppercase() || c.is_ascii_digit() || c == '_')
+        {
+            return Err(self.err(
+                value.span(),
+                key,
+                format!("code \"{code}\" invalide (A-Z, 0-9, _)"),
+            ));
+        }
+        Ok(code)
+    }
+
     fn percent(&self, value: &Spanned<String>, key: &str) -> Result<Percent, CatalogueError> {
         let text = value.get_ref().trim().replace(',', ".");
         let d = Decimal::from_str(&text).map_err(|_| {
@@ -815,18 +921,7 @@ impl Builder<'_> {
         let mut natures: Vec<ExpenseNature> = Vec::new();
         for (i, n) in raw.natures.iter().enumerate() {
             let key = format!("natures[{i}]");
-            let code = n.code.get_ref().trim().to_string();
-            if code.is_empty()
-                || !code
-                    .chars()
-                    .all(|c| c.is_ascii_uppercase() || c.is_ascii_digit() || c == '_')
-            {
-                return Err(self.err(
-                    n.code.span(),
-                    &format!("{key}.code"),
-                    format!("code de nature \"{code}\" invalide (A-Z, 0-9, _)"),
-                ));
-            }
+            let code = self.upper_code(&n.code, &format!("{key}.code"))?;
             if natures.iter().any(|x| x.code == code) {
                 return Err(self.err(
                     n.code.span(),
@@ -906,6 +1001,47 @@ impl Builder<'_> {
             })
             .transpose()?;
 
+        let mut documents: Vec<DocumentKind> = Vec::new();
+        for (i, d) in raw.documents.iter().enumerate() {
+            let key = format!("documents[{i}]");
+            let code = self.upper_code(&d.code, &format!("{key}.code"))?;
+            if documents.iter().any(|x| x.code == code) {
+                return Err(self.err(
+                    d.code.span(),
+                    &format!("{key}.code"),
+                    format!("pièce {code} en double"),
+                ));
+            }
+            let mut objectives = Vec::new();
+            for v in &d.objectives {
+                let c = self.code(v, &format!("{key}.objectives"), domain)?;
+                if !known(&c) {
+                    return Err(self.err(
+                        v.span(),
+                        &format!("{key}.objectives"),
+                        format!("objectif {c} inconnu du domaine"),
+                    ));
+                }
+                objectives.push(c);
+            }
+            if objectives.is_empty() && d.lines.is_empty() && !d.any_target {
+                return Err(self.err(
+                    d.code.span(),
+                    &key,
+                    "objectives, lines ou any_target attendu : à quoi cette pièce se rattache-t-elle ?",
+                ));
+            }
+            documents.push(DocumentKind {
+                code,
+                label: d.label.clone(),
+                objectives,
+                lines: d.lines.clone(),
+                any_target: d.any_target,
+                required: d.required,
+                comment: d.comment.clone(),
+            });
+        }
+
         Ok(DomainCatalogue {
             file_name: self.file.to_string(),
             domain,
@@ -926,6 +1062,7 @@ impl Builder<'_> {
             decote_schedule,
             natures,
             rules,
+            documents,
         })
     }
 }

@@ -16,6 +16,7 @@
 //! merge another `OpenApi` in [`openapi`]), and add its rows to the role matrix in `tests/http_api.rs`.
 
 pub mod auth;
+pub mod documents;
 pub mod error;
 pub mod routes;
 pub mod statements;
@@ -101,7 +102,9 @@ impl utoipa::Modify for BearerSecurity {
 
 /// The whole OpenAPI document (later modules merge theirs here).
 pub fn openapi() -> utoipa::openapi::OpenApi {
-    ApiDoc::openapi()
+    let mut doc = ApiDoc::openapi();
+    doc.merge(documents::DocumentsDoc::openapi());
+    doc
 }
 
 /// Every route, extractor limit and error handler of the service.
@@ -121,7 +124,8 @@ pub fn app_config(config: &Config) -> impl Fn(&mut web::ServiceConfig) + Clone {
             ApiError::bad_request("path", format!("chemin invalide : {err}")).into()
         }))
         .configure(routes::configure)
-        .configure(statements::configure);
+        .configure(statements::configure)
+        .configure(documents::configure);
     }
 }
 

@@ -132,11 +132,14 @@ impl From<LedgerError> for ApiError {
 // ---------------------------------------------------------------------------------------------------
 // Helpers
 
-fn access(auth: &Authenticated) -> Access {
+pub(crate) fn access(auth: &Authenticated) -> Access {
     Access::new(auth.actor.clone(), auth.candidate.clone())
 }
 
-fn request_meta(auth: &Authenticated, req: &HttpRequest) -> Result<RequestMeta, ApiError> {
+pub(crate) fn request_meta(
+    auth: &Authenticated,
+    req: &HttpRequest,
+) -> Result<RequestMeta, ApiError> {
     let metadata = auth.metadata(req)?;
     Ok(RequestMeta {
         request_id: RequestId::of(req).0,
@@ -147,13 +150,13 @@ fn request_meta(auth: &Authenticated, req: &HttpRequest) -> Result<RequestMeta, 
 }
 
 /// A path's FINESS and domain; anything that does not parse answers 404 like a missing statement.
-fn statement_path(path: &(String, String)) -> Result<(Finess, DomainId), ApiError> {
+pub(crate) fn statement_path(path: &(String, String)) -> Result<(Finess, DomainId), ApiError> {
     let finess = Finess::parse(&path.0).map_err(|_| ApiError::NotFound)?;
     let domain = DomainId::parse(&path.1).map_err(|_| ApiError::NotFound)?;
     Ok((finess, domain))
 }
 
-fn as_of(text: Option<&str>) -> Result<Option<DateTime<Utc>>, ApiError> {
+pub(crate) fn as_of(text: Option<&str>) -> Result<Option<DateTime<Utc>>, ApiError> {
     text.map(|t| {
         parse_as_of(t).map_err(|e| ApiError::bad_request("as_of", format!("date invalide : {e}")))
     })

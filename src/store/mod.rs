@@ -1070,6 +1070,10 @@ impl WriteTx {
     }
 }
 
+// After the macros it uses.
+pub mod documents;
+pub use documents::{DocumentBlob, DocumentsReport, StoredDocument};
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -20,6 +20,8 @@ pub enum ProblemKind {
     Truncated,
     /// The ledger's hashes at the checkpoint differ (history rewritten and recomputed).
     CheckpointMismatch,
+    /// A kept supporting document's bytes do not match the SHA-256 they are kept under.
+    DocumentAltered,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -38,6 +40,9 @@ pub struct VerifyReport {
     pub head_position: i64,
     pub head_hash: String,
     pub checkpoint_position: Option<i64>,
+    /// Supporting document contents whose hash was recomputed.
+    #[serde(default)]
+    pub documents_checked: u64,
     /// The first problem found, if any (verification stops there).
     pub problem: Option<Problem>,
 }
@@ -211,7 +216,23 @@ pub async fn verify(
         }
     }
 
+    let mut documents_checked = 0;
+    if problem.is_none() {
+        let documents = store.verify_documents().await?;
+        documents_checked = documents.documents_checked;
+        if let Some(sha) = documents.altered {
+            problem = Some(Problem {
+                kind: ProblemKind::DocumentAltered,
+                position: 0,
+                stream_id: None,
+                stream_version: None,
+                detail: format!("the document kept under {sha} does not match its hash"),
+            });
+        }
+    }
+
     Ok(VerifyReport {
+        documents_checked,
         events_checked: checked,
         streams: streams.len(),
         head_position: expected_position - 1,

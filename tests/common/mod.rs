@@ -154,8 +154,11 @@ impl Harness {
     /// Lifts the append-only triggers: what an attacker with database rights could do.
     pub async fn disable_protection(&self) {
         let sql = match self.engine {
-            "sqlite" => "DROP TRIGGER events_refuse_update; DROP TRIGGER events_refuse_delete;",
-            _ => "ALTER TABLE events DISABLE TRIGGER USER;",
+            "sqlite" => {
+                "DROP TRIGGER events_refuse_update; DROP TRIGGER events_refuse_delete; \
+                 DROP TRIGGER documents_refuse_update; DROP TRIGGER documents_refuse_delete;"
+            }
+            _ => "ALTER TABLE events DISABLE TRIGGER USER; ALTER TABLE documents DISABLE TRIGGER USER;",
         };
         self.store.execute_raw(sql).await.unwrap();
     }

@@ -159,6 +159,27 @@ pub struct DocumentAnswerInput {
     pub correction: Option<CorrectionInput>,
 }
 
+/// A supporting document to attach (SPEC.md §7). The service fills `sha256`, `media_type` and
+/// `size_bytes` from the stored file; `line_id` or `objective` names the target (one of the two).
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct DocumentInput {
+    /// Blank: the next `DOC-nnnn`.
+    pub document_id: String,
+    pub sha256: String,
+    pub file_name: String,
+    /// MIME type of an accepted format.
+    pub media_type: String,
+    pub size_bytes: u64,
+    /// Document kind code of the catalogue (e.g. `FACTURE`, `D1O3_RAPPORT_EXERCICE`).
+    pub kind: String,
+    pub line_id: String,
+    pub objective: String,
+    /// The document this one replaces (it stays on file, superseded).
+    pub replaces: String,
+    pub comment: String,
+}
+
 /// Commands on a statement stream.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "command")]
@@ -232,6 +253,9 @@ pub enum StatementCommand {
         #[serde(default)]
         bank_reference: String,
     },
+    /// Establishment or controller: attach a supporting document to a line or an objective. Allowed in
+    /// any status of an opened statement (documents answer the control; they change no amount).
+    AttachDocument(DocumentInput),
     /// Controller, D1 bis: record the audit evidence (the whole set; supersedes the earlier one).
     RecordEvidence {
         evidence: Evidence,
@@ -267,6 +291,7 @@ impl StatementCommand {
             StatementCommand::CancelPayment { .. } => "CancelPayment",
             StatementCommand::IssueRecoveryOrder { .. } => "IssueRecoveryOrder",
             StatementCommand::RecordRecoveryReceived { .. } => "RecordRecoveryReceived",
+            StatementCommand::AttachDocument(_) => "AttachDocument",
             StatementCommand::RecordEvidence { .. } => "RecordEvidence",
             StatementCommand::ComputeAttainment { .. } => "ComputeAttainment",
         }
@@ -437,6 +462,44 @@ pub enum Refusal {
     NoEvidence,
     #[error("date de début de la phase opérationnelle D1 bis inconnue pour ce candidat")]
     NoPhaseStart,
+    #[error("champ kind : type de pièce « {code} » inconnu du domaine")]
+    UnknownDocumentKind { code: String },
+    #[error("champ {field} : une pièce « {kind} » ne justifie pas {target}")]
+    DocumentKindNotForTarget {
+        field: &'static str,
+        kind: String,
+        target: String,
+    },
+    #[error("champ line_id : indiquer la ligne ou l'objectif justifié, pas les deux")]
+    DocumentTargetAmbiguous,
+    #[error("champ {field} : {source}")]
+    InvalidDocumentFile {
+        field: &'static str,
+        #[source]
+        source: super::documents::DocumentFileError,
+    },
+    #[error("champ replaces : pièce {document_id} inconnue")]
+    UnknownDocument { document_id: String },
+    #[error("champ replaces : la pièce {document_id} est déjà remplacée par {by}")]
+    DocumentAlreadySuperseded {
+        document_id: super::documents::DocumentId,
+        by: super::documents::DocumentId,
+    },
+    #[error("champ replaces : la pièce {document_id} justifie {target}, pas la même cible")]
+    ReplacementTargetDiffers {
+        document_id: super::documents::DocumentId,
+        target: String,
+    },
+    #[error("champ document_id : {document_id} existe déjà")]
+    DuplicateDocumentId {
+        document_id: super::documents::DocumentId,
+    },
+    #[error("champ document_sha256 : aucune pièce jointe à cet état financier n'a ce contenu ; joindre d'abord le fichier")]
+    DocumentNotAttached { sha256: String },
+    #[error(
+        "champ sha256 : aucun fichier de ce contenu n'a été déposé ; déposer d'abord le fichier"
+    )]
+    DocumentContentMissing { sha256: String },
 }
 
 /// Parses `2026-03-15` or `15/03/2026`.
@@ -584,6 +647,141 @@ impl Check<'_> {
             requested,
             line_revision: line.revision,
             reviewed_on: Some(crate::clock::paris_date(self.ctx.effective_at)),
+        })
+    }
+
+    fn document(
+        &self,
+        statement: &Statement,
+        input: &DocumentInput,
+    ) -> Result<StatementEvent, Refusal> {
+        use super::documents::{
+            clean_file_name, AttachedDocument, DocumentFileError, DocumentId, DocumentTarget,
+            MediaType, MAX_DOCUMENT_BYTES,
+        };
+        let id = match input.document_id.trim() {
+            "" => statement.next_document_id(),
+            given => DocumentId::parse(given).ok_or_else(|| Refusal::Malformed {
+                field: "document_id",
+                value: given.to_string(),
+                expected: "DOC- suivi de chiffres",
+            })?,
+        };
+        if statement.documents.contains_key(&id) {
+            return Err(Refusal::DuplicateDocumentId { document_id: id });
+        }
+        let sha256 = parse_sha256_field("sha256", &input.sha256)?
+            .ok_or(Refusal::MissingField { field: "sha256" })?;
+        self.required("file_name", &input.file_name)?;
+        let file_name =
+            clean_file_name(&input.file_name).map_err(|source| Refusal::InvalidDocumentFile {
+                field: "file_name",
+                source,
+            })?;
+        let media = self.required("media_type", &input.media_type)?;
+        let media_type = MediaType::from_mime(media).ok_or_else(|| Refusal::Malformed {
+            field: "media_type",
+            value: media.to_string(),
+            expected: "type MIME d'un format accepté (PDF, image, tableur, texte)",
+        })?;
+        if input.size_bytes == 0 {
+            return Err(Refusal::InvalidDocumentFile {
+                field: "size_bytes",
+                source: DocumentFileError::Empty,
+            });
+        }
+        if input.size_bytes > MAX_DOCUMENT_BYTES {
+            return Err(Refusal::InvalidDocumentFile {
+                field: "size_bytes",
+                source: DocumentFileError::TooLarge {
+                    size: input.size_bytes,
+                    limit: MAX_DOCUMENT_BYTES,
+                },
+            });
+        }
+        let kind_code = self.required("kind", &input.kind)?.to_ascii_uppercase();
+        let kind = self
+            .ctx
+            .catalogue
+            .document_kind(&kind_code)
+            .ok_or_else(|| Refusal::UnknownDocumentKind {
+                code: input.kind.trim().to_string(),
+            })?;
+        let target = match (input.line_id.trim(), input.objective.trim()) {
+            ("", "") => return Err(Refusal::MissingField { field: "line_id" }),
+            (l, o) if !l.is_empty() && !o.is_empty() => {
+                return Err(Refusal::DocumentTargetAmbiguous)
+            }
+            (l, "") => {
+                let line_id = self.line_id(l)?;
+                let line = active_line(statement, line_id.clone())?;
+                let part =
+                    crate::domain::catalogue::LinePart::from_kind_name(line.content.kind_name());
+                if !part.is_some_and(|p| kind.documents_line(p)) {
+                    return Err(Refusal::DocumentKindNotForTarget {
+                        field: "line_id",
+                        kind: kind.code.clone(),
+                        target: format!(
+                            "une ligne « {} »",
+                            part.map(|p| p.label_fr()).unwrap_or("inconnue")
+                        ),
+                    });
+                }
+                DocumentTarget::Line { line_id }
+            }
+            (_, o) => {
+                let objective = self.objective("objective", o)?;
+                if !kind.documents_objective(&objective) {
+                    return Err(Refusal::DocumentKindNotForTarget {
+                        field: "objective",
+                        kind: kind.code.clone(),
+                        target: format!("l'objectif {objective}"),
+                    });
+                }
+                DocumentTarget::Objective { objective }
+            }
+        };
+        let replaces = match input.replaces.trim() {
+            "" => None,
+            given => {
+                let old = DocumentId::parse(given)
+                    .and_then(|id| statement.documents.get(&id))
+                    .ok_or_else(|| Refusal::UnknownDocument {
+                        document_id: given.to_string(),
+                    })?;
+                if let Some(by) = &old.superseded_by {
+                    return Err(Refusal::DocumentAlreadySuperseded {
+                        document_id: old.id.clone(),
+                        by: by.clone(),
+                    });
+                }
+                if old.target != target {
+                    return Err(Refusal::ReplacementTargetDiffers {
+                        document_id: old.id.clone(),
+                        target: old.target.to_string(),
+                    });
+                }
+                Some(old.id.clone())
+            }
+        };
+        let attached_at = self.ctx.effective_at;
+        Ok(StatementEvent::DocumentAttached {
+            schema_version: SCHEMA_VERSION_1,
+            document: AttachedDocument {
+                id,
+                sha256,
+                file_name,
+                media_type: media_type.mime().to_string(),
+                size_bytes: input.size_bytes,
+                kind: kind.code.clone(),
+                target,
+                comment: self.optional_text("comment", &input.comment)?,
+                attached_by_role: self.ctx.role,
+                attached_at,
+                attached_on: crate::clock::paris_date(attached_at),
+                replaces,
+                superseded_by: None,
+            },
         })
     }
 
@@ -932,13 +1130,17 @@ fn payable(statement: &Statement, ctx: &DecisionContext<'_>) -> Result<SubsidyRe
 
 /// A SHA-256 given as 64 hex digits, lowercased.
 fn parse_sha256(value: &str) -> Result<Option<String>, Refusal> {
+    parse_sha256_field("document_sha256", value)
+}
+
+fn parse_sha256_field(field: &'static str, value: &str) -> Result<Option<String>, Refusal> {
     let v = value.trim();
     if v.is_empty() {
         return Ok(None);
     }
     if v.len() != 64 || !v.chars().all(|c| c.is_ascii_hexdigit()) {
         return Err(Refusal::Malformed {
-            field: "document_sha256",
+            field,
             value: v.to_string(),
             expected: "SHA-256 en 64 caractères hexadécimaux",
         });
@@ -992,6 +1194,7 @@ pub fn decide(
             &[Role::Etablissement, Role::Controleur, Role::Admin],
             &command,
         )?,
+        C::AttachDocument(_) => allow(role, &[Role::Etablissement, Role::Controleur], &command)?,
         C::RecordAttainment(_)
         | C::Reopen { .. }
         | C::ReviewLine(_)
@@ -1133,6 +1336,7 @@ pub fn decide(
             }])
         }
         C::RecordAttainment(input) => Ok(vec![check.attainment(&input)?]),
+        C::AttachDocument(input) => Ok(vec![check.document(statement, &input)?]),
         C::RecordEvidence { evidence } => {
             if domain != DomainId::D1bis {
                 return Err(Refusal::AttainmentNotComputable {
@@ -1194,6 +1398,13 @@ pub fn decide(
             }
             let comment = check.text("comment", &input.comment)?;
             let document_sha256 = parse_sha256(&input.document_sha256)?;
+            if let Some(sha) = &document_sha256 {
+                if !statement.has_document_content(sha) {
+                    return Err(Refusal::DocumentNotAttached {
+                        sha256: sha.clone(),
+                    });
+                }
+            }
             let mut events = vec![StatementEvent::DocumentRequestAnswered {
                 schema_version: v,
                 line_id: id.clone(),
@@ -1407,6 +1618,10 @@ pub fn assign_line_id(command: &mut StatementCommand, statement: &Statement) {
             if recovery_id.trim().is_empty() =>
         {
             *recovery_id = statement.payments.next_recovery_id().to_string();
+            return;
+        }
+        StatementCommand::AttachDocument(input) if input.document_id.trim().is_empty() => {
+            input.document_id = statement.next_document_id().to_string();
             return;
         }
         _ => {}

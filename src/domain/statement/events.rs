@@ -50,6 +50,12 @@ impl AttainmentStatus {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "type")]
 pub enum StatementEvent {
+    /// A supporting document was attached (its content is kept by the store under its SHA-256); when it
+    /// replaces another, that one is superseded and stays on file.
+    DocumentAttached {
+        schema_version: u16,
+        document: super::documents::AttachedDocument,
+    },
     StatementOpened {
         schema_version: u16,
         candidate: Finess,
@@ -216,6 +222,7 @@ impl StatementEvent {
             StatementEvent::RecoveryReceived { .. } => "RecoveryReceived",
             StatementEvent::EvidenceRecorded { .. } => "EvidenceRecorded",
             StatementEvent::AttainmentComputed { .. } => "AttainmentComputed",
+            StatementEvent::DocumentAttached { .. } => "DocumentAttached",
         }
     }
 
@@ -239,7 +246,8 @@ impl StatementEvent {
             | StatementEvent::RecoveryOrdered { schema_version, .. }
             | StatementEvent::RecoveryReceived { schema_version, .. }
             | StatementEvent::EvidenceRecorded { schema_version, .. }
-            | StatementEvent::AttainmentComputed { schema_version, .. } => *schema_version,
+            | StatementEvent::AttainmentComputed { schema_version, .. }
+            | StatementEvent::DocumentAttached { schema_version, .. } => *schema_version,
         }
     }
 }

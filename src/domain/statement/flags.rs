@@ -34,6 +34,9 @@ pub struct PayrollRecapSummary {
     pub period_end: NaiveDate,
     /// Total brut of the recap.
     pub gross_total: Money,
+    /// SHA-256 of the file the recap was imported from (kept as a supporting document).
+    #[serde(default)]
+    pub source_sha256: Option<String>,
 }
 
 impl PayrollRecapSummary {

@@ -9,6 +9,7 @@
 
 pub mod commands;
 pub mod declarations;
+pub mod documents;
 pub mod events;
 pub mod evidence;
 pub mod flags;
@@ -19,10 +20,15 @@ pub mod subsidy;
 
 pub use commands::{
     assign_line_id, decide, parse_date, AttainmentInput, CorrectionInput, DecisionContext,
-    DocumentAnswerInput, ExternalCostInput, InternalCostInput, OtherCostInput, ReceiptInput,
-    Refusal, ReviewInput, Role, StatementCommand, PLAUSIBLE_DATE_MAX, PLAUSIBLE_DATE_MIN,
+    DocumentAnswerInput, DocumentInput, ExternalCostInput, InternalCostInput, OtherCostInput,
+    ReceiptInput, Refusal, ReviewInput, Role, StatementCommand, PLAUSIBLE_DATE_MAX,
+    PLAUSIBLE_DATE_MIN,
 };
 pub use declarations::{parse_declarations, DeclarationFile, DeclarationStep, DeclarationsError};
+pub use documents::{
+    document_checklist, AttachedDocument, ChecklistEntry, ChecklistItem, DocumentChecklist,
+    DocumentId, DocumentTarget, MediaType,
+};
 pub use events::{AttainmentStatus, StatementEvent, SCHEMA_VERSION_1};
 pub use evidence::{attainment_context, evidence_field, recorded_status};
 pub use flags::{flags, Flag, FlagInputs, ForeignInvoice, PayrollRecapSummary};
@@ -120,6 +126,9 @@ pub struct Statement {
     /// The latest computed verdict per objective (D1 bis); `attainments` holds what is in force.
     #[serde(default)]
     pub computed: BTreeMap<ObjectiveCode, ComputedVerdict>,
+    /// Supporting documents, superseded ones included (SPEC.md §7).
+    #[serde(default)]
+    pub documents: BTreeMap<DocumentId, AttachedDocument>,
     /// Number of events applied (the stream version).
     pub version: u64,
 }
@@ -322,6 +331,19 @@ impl Statement {
                         received_on: *received_on,
                     });
                 }
+            }
+            StatementEvent::DocumentAttached { document, .. } => {
+                if self.documents.contains_key(&document.id) {
+                    return;
+                }
+                if let Some(old) = document
+                    .replaces
+                    .as_ref()
+                    .and_then(|id| self.documents.get_mut(id))
+                {
+                    old.superseded_by = Some(document.id.clone());
+                }
+                self.documents.insert(document.id.clone(), document.clone());
             }
             StatementEvent::EvidenceRecorded { evidence, .. } => {
                 self.evidence = Some(evidence.clone());

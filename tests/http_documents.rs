@@ -1,0 +1,427 @@
+//! Supporting documents over HTTP on both engines: multipart upload to a line and to an objective,
+//! the checklist, downloads with their media type and French file name, refusals naming the field,
+//! the size limit, tenant isolation, and answering a document request with an uploaded file.
+
+mod common;
+
+use care_ledger::actor::Role;
+use care_ledger::store::hash::sha256_hex;
+use common::http::{day, other, own, problem, seed_statements, token};
+use common::Harness;
+use reqwest::{Method, StatusCode};
+use serde_json::{json, Value};
+
+type TestApp = common::http::TestApp;
+
+const MAX_BODY_BYTES: usize = 64 * 1024;
+
+on_both_engines!(
+    an_establishment_uploads_an_invoice_and_downloads_it_back_as_it_was,
+    a_refused_upload_names_the_field_and_appends_nothing,
+    another_candidates_statement_and_its_documents_answer_404,
+    a_document_request_is_answered_with_an_uploaded_file,
+);
+
+const PDF: &[u8] =
+    b"%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\ntrailer << /Root 1 0 R >>\n%%EOF\n";
+
+/// A multipart body with a file field and text fields.
+fn form(file: Option<(&str, &[u8])>, fields: &[(&str, &str)]) -> (String, Vec<u8>) {
+    let boundary = "care-ledger-doc-boundary-41c2";
+    let mut body = Vec::new();
+    for (name, value) in fields {
+        body.extend_from_slice(
+            format!(
+                "--{boundary}\r\nContent-Disposition: form-data; name=\"{name}\"\r\n\r\n{value}\r\n"
+            )
+            .as_bytes(),
+        );
+    }
+    if let Some((file_name, bytes)) = file {
+        body.extend_from_slice(
+            format!(
+                "--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"{file_name}\"\r\n\
+                 Content-Type: application/octet-stream\r\n\r\n"
+            )
+            .as_bytes(),
+        );
+        body.extend_from_slice(bytes);
+        body.extend_from_slice(b"\r\n");
+    }
+    body.extend_from_slice(format!("--{boundary}--\r\n").as_bytes());
+    (format!("multipart/form-data; boundary={boundary}"), body)
+}
+
+async fn post_form(
+    app: &TestApp,
+    path: &str,
+    token: &str,
+    file: Option<(&str, &[u8])>,
+    fields: &[(&str, &str)],
+) -> reqwest::Response {
+    let (content_type, body) = form(file, fields);
+    app.request(Method::POST, path, Some(token))
+        .header("content-type", content_type)
+        .body(body)
+        .send()
+        .await
+        .unwrap()
+}
+
+fn documents_path(finess: &str) -> String {
+    format!("/api/statements/{finess}/D1bis/documents")
+}
+
+async fn an_establishment_uploads_an_invoice_and_downloads_it_back_as_it_was(h: &Harness) {
+    seed_statements(h).await;
+    h.clock.set(day(2027, 3, 12));
+    let app = TestApp::spawn(h, None, MAX_BODY_BYTES).await;
+    let (etab, _) = token(h, Role::Etablissement, Some(&own())).await;
+    let (ctrl, _) = token(h, Role::Controleur, None).await;
+    let (desk, _) = token(h, Role::Paiement, None).await;
+    let path = documents_path(own().as_str());
+
+    let response = post_form(
+        &app,
+        &path,
+        &etab,
+        Some(("Facture Surfacia n°12 réglée.pdf", PDF)),
+        &[
+            ("kind", "FACTURE"),
+            ("line_id", "EXT-001"),
+            ("comment", "facture acquittée"),
+        ],
+    )
+    .await;
+    assert_eq!(response.status(), StatusCode::CREATED);
+    assert_eq!(response.headers()["etag"], "\"3\"");
+    let body: Value = response.json().await.unwrap();
+    assert_eq!(body["version"], 3);
+    assert_eq!(body["document"]["id"], "DOC-0001");
+    assert_eq!(body["document"]["sha256"], sha256_hex(PDF));
+    assert_eq!(body["document"]["size_bytes"], PDF.len());
+    assert_eq!(body["document"]["media_type"], "application/pdf");
+    assert_eq!(body["document"]["kind"], "FACTURE");
+    assert_eq!(
+        body["document"]["target"],
+        json!({"kind": "line", "line_id": "EXT-001"})
+    );
+    assert_eq!(body["document"]["attached_on"], "2027-03-12");
+    assert_eq!(
+        body["href"],
+        format!("/api/statements/{}/D1bis/documents/DOC-0001", own())
+    );
+
+    // The controller files an exercise report on D1.O3 (a plain-text attestation).
+    let attestation =
+        "Attestation de réalisation de l'exercice de crise cyber du 12/02/2027\n".as_bytes();
+    let response = post_form(
+        &app,
+        &path,
+        &ctrl,
+        Some(("attestation.txt", attestation)),
+        &[("kind", "D1O3_RAPPORT_EXERCICE"), ("objective", "D1.O3")],
+    )
+    .await;
+    assert_eq!(response.status(), StatusCode::CREATED);
+
+    // Listed with the checklist, by every role that sees the statement.
+    for t in [&etab, &ctrl, &desk] {
+        let list: Value = app.get(&path, Some(t)).await.json().await.unwrap();
+        assert_eq!(list["documents"].as_array().unwrap().len(), 2);
+        let lines = list["checklist"]["lines"].as_array().unwrap();
+        assert_eq!(lines[0]["complete"], true);
+        assert_eq!(lines[0]["items"][0]["provided"], json!(["DOC-0001"]));
+        let d1o3 = list["checklist"]["objectives"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|e| e["label"].as_str().unwrap().starts_with("D1.O3"))
+            .unwrap();
+        assert_eq!(d1o3["complete"], true);
+        // Public EJ: 7 objectives, 8 required documents, one provided (D1.O3).
+        assert_eq!(list["checklist"]["missing_required"], 7);
+    }
+    // The statement view carries the documents and the checklist too.
+    let statement: Value = app
+        .get(&format!("/api/statements/{}/D1bis", own()), Some(&etab))
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(statement["checklist"]["missing_required"], 7);
+    assert_eq!(
+        statement["statement"]["documents"]["DOC-0002"]["kind"],
+        "D1O3_RAPPORT_EXERCICE"
+    );
+
+    // Downloaded as it was, with its media type and its French name.
+    let response = app.get(&format!("{path}/DOC-0001"), Some(&desk)).await;
+    assert_eq!(response.status(), StatusCode::OK);
+    assert_eq!(response.headers()["content-type"], "application/pdf");
+    assert_eq!(
+        response.headers()["content-disposition"],
+        "attachment; filename=\"Facture Surfacia n_12 reglee.pdf\"; filename*=UTF-8''Facture%20Surfacia%20n%C2%B012%20r%C3%A9gl%C3%A9e.pdf"
+    );
+    assert_eq!(
+        response.headers()["x-content-sha256"],
+        sha256_hex(PDF).as_str()
+    );
+    assert_eq!(response.bytes().await.unwrap().as_ref(), PDF);
+    let response = app.get(&format!("{path}/DOC-0002"), Some(&etab)).await;
+    assert_eq!(response.headers()["content-type"], "text/plain");
+    assert_eq!(response.bytes().await.unwrap().as_ref(), attestation);
+
+    // A replacement supersedes the invoice; the old one stays downloadable.
+    let pdf2 = [PDF, b"% acquittee\n"].concat();
+    let response = post_form(
+        &app,
+        &path,
+        &etab,
+        Some(("facture-acquittee.pdf", &pdf2)),
+        &[
+            ("kind", "FACTURE"),
+            ("line_id", "EXT-001"),
+            ("replaces", "DOC-0001"),
+        ],
+    )
+    .await;
+    assert_eq!(response.status(), StatusCode::CREATED);
+    let list: Value = app.get(&path, Some(&etab)).await.json().await.unwrap();
+    assert_eq!(list["documents"][0]["superseded_by"], "DOC-0003");
+    assert_eq!(
+        list["checklist"]["lines"][0]["items"][0]["provided"],
+        json!(["DOC-0003"])
+    );
+    assert_eq!(
+        app.get(&format!("{path}/DOC-0001"), Some(&etab))
+            .await
+            .status(),
+        StatusCode::OK
+    );
+    // As of the day the statement was declared, nothing was attached.
+    let then: Value = app
+        .get(&format!("{path}?as_of=2027-03-10"), Some(&etab))
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(then["documents"], json!([]));
+}
+
+async fn a_refused_upload_names_the_field_and_appends_nothing(h: &Harness) {
+    seed_statements(h).await;
+    let app = TestApp::spawn(h, None, MAX_BODY_BYTES).await;
+    let (etab, _) = token(h, Role::Etablissement, Some(&own())).await;
+    let (desk, _) = token(h, Role::Paiement, None).await;
+    let path = documents_path(own().as_str());
+    let before = h.store.head().await.unwrap().unwrap().position;
+
+    type Case<'a> = (
+        Option<(&'a str, &'a [u8])>,
+        Vec<(&'a str, &'a str)>,
+        u16,
+        &'a str,
+    );
+    let cases: Vec<Case> = vec![
+        // A kind that does not document an invoice.
+        (
+            Some(("recap.pdf", PDF)),
+            vec![("kind", "RECAP_PAIE"), ("line_id", "EXT-001")],
+            422,
+            "line_id",
+        ),
+        // An unknown kind.
+        (
+            Some(("f.pdf", PDF)),
+            vec![("kind", "PHOTO"), ("line_id", "EXT-001")],
+            422,
+            "kind",
+        ),
+        // No target.
+        (
+            Some(("f.pdf", PDF)),
+            vec![("kind", "FACTURE")],
+            422,
+            "line_id",
+        ),
+        // A renamed executable.
+        (
+            Some(("facture.pdf", b"MZ\x90\x00binary")),
+            vec![("kind", "FACTURE"), ("line_id", "EXT-001")],
+            422,
+            "file",
+        ),
+        // An extension not accepted.
+        (
+            Some(("facture.exe", b"MZ")),
+            vec![("kind", "FACTURE"), ("line_id", "EXT-001")],
+            422,
+            "file",
+        ),
+        // No file.
+        (
+            None,
+            vec![("kind", "FACTURE"), ("line_id", "EXT-001")],
+            400,
+            "file",
+        ),
+        // A field the form does not know.
+        (
+            Some(("f.pdf", PDF)),
+            vec![
+                ("kind", "FACTURE"),
+                ("line_id", "EXT-001"),
+                ("montant", "12"),
+            ],
+            400,
+            "montant",
+        ),
+        // A GHT-only objective for a public EJ.
+        (
+            Some(("f.pdf", PDF)),
+            vec![("kind", "D1O6A_EQUIPE_PROJET"), ("objective", "D1.O6.A")],
+            422,
+            "objective",
+        ),
+    ];
+    for (file, fields, status, field) in cases {
+        let response = post_form(&app, &path, &etab, file, &fields).await;
+        assert_eq!(response.status().as_u16(), status, "{fields:?}");
+        let p = problem(response).await;
+        assert_eq!(p["field"], field, "{p}");
+        assert!(!p["detail"].as_str().unwrap().is_empty());
+    }
+    // Over the upload limit: 413.
+    let big = [PDF, &vec![b' '; MAX_BODY_BYTES]].concat();
+    let response = post_form(
+        &app,
+        &path,
+        &etab,
+        Some(("gros.pdf", &big)),
+        &[("kind", "FACTURE"), ("line_id", "EXT-001")],
+    )
+    .await;
+    assert_eq!(response.status(), StatusCode::PAYLOAD_TOO_LARGE);
+    // The payment desk may not attach.
+    let response = post_form(
+        &app,
+        &path,
+        &desk,
+        Some(("f.pdf", PDF)),
+        &[("kind", "FACTURE"), ("line_id", "EXT-001")],
+    )
+    .await;
+    assert_eq!(response.status(), StatusCode::FORBIDDEN);
+
+    assert_eq!(h.store.head().await.unwrap().unwrap().position, before);
+    assert_eq!(
+        h.store.verify_documents().await.unwrap().documents_checked,
+        0
+    );
+}
+
+async fn another_candidates_statement_and_its_documents_answer_404(h: &Harness) {
+    seed_statements(h).await;
+    let app = TestApp::spawn(h, None, MAX_BODY_BYTES).await;
+    let (etab_other, _) = token(h, Role::Etablissement, Some(&other())).await;
+    let (etab, _) = token(h, Role::Etablissement, Some(&own())).await;
+    let path = documents_path(own().as_str());
+    let response = post_form(
+        &app,
+        &path,
+        &etab,
+        Some(("f.pdf", PDF)),
+        &[("kind", "FACTURE"), ("line_id", "EXT-001")],
+    )
+    .await;
+    assert_eq!(response.status(), StatusCode::CREATED);
+    for (method, p) in [
+        (Method::GET, path.clone()),
+        (Method::GET, format!("{path}/DOC-0001")),
+        (Method::GET, format!("{path}/DOC-0099")),
+    ] {
+        let response = app
+            .request(method, &p, Some(&etab_other))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), StatusCode::NOT_FOUND, "{p}");
+        let body = problem(response).await;
+        assert_eq!(body["status"], 404);
+    }
+    let response = post_form(
+        &app,
+        &path,
+        &etab_other,
+        Some(("f.pdf", PDF)),
+        &[("kind", "FACTURE"), ("line_id", "EXT-001")],
+    )
+    .await;
+    assert_eq!(response.status(), StatusCode::NOT_FOUND);
+}
+
+async fn a_document_request_is_answered_with_an_uploaded_file(h: &Harness) {
+    seed_statements(h).await;
+    let app = TestApp::spawn(h, None, MAX_BODY_BYTES).await;
+    let (etab, _) = token(h, Role::Etablissement, Some(&own())).await;
+    let (ctrl, _) = token(h, Role::Controleur, None).await;
+    let commands = format!("/api/statements/{}/D1bis/commands", own());
+    let post = |t: &str, body: Value| {
+        app.request(Method::POST, &commands, Some(t))
+            .json(&body)
+            .send()
+    };
+    assert_eq!(
+        post(&etab, json!({"command": "Submit"}))
+            .await
+            .unwrap()
+            .status(),
+        StatusCode::CREATED
+    );
+    h.clock.set(day(2027, 4, 2));
+    let response = post(
+        &ctrl,
+        json!({"command": "ReviewLine", "line_id": "EXT-001", "decision": "documents_requested",
+               "documents_requested": "Facture acquittée", "documents_due": "2027-04-30"}),
+    )
+    .await
+    .unwrap();
+    assert_eq!(response.status(), StatusCode::CREATED);
+    // Naming a file that was never attached is refused.
+    let response = post(
+        &etab,
+        json!({"command": "AnswerDocumentRequest", "line_id": "EXT-001", "comment": "jointe",
+               "document_sha256": sha256_hex(PDF)}),
+    )
+    .await
+    .unwrap();
+    assert_eq!(response.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(problem(response).await["field"], "document_sha256");
+    // Uploaded after submission, then named in the answer.
+    let response = post_form(
+        &app,
+        &documents_path(own().as_str()),
+        &etab,
+        Some(("facture-acquittee.pdf", PDF)),
+        &[("kind", "FACTURE"), ("line_id", "EXT-001")],
+    )
+    .await;
+    assert_eq!(response.status(), StatusCode::CREATED);
+    let response = post(
+        &etab,
+        json!({"command": "AnswerDocumentRequest", "line_id": "EXT-001", "comment": "jointe",
+               "document_sha256": sha256_hex(PDF)}),
+    )
+    .await
+    .unwrap();
+    assert_eq!(response.status(), StatusCode::CREATED);
+    let statement: Value = app
+        .get(&format!("/api/statements/{}/D1bis", own()), Some(&ctrl))
+        .await
+        .json()
+        .await
+        .unwrap();
+    let review = &statement["statement"]["reviews"]["EXT-001"][0];
+    assert_eq!(review["answer"]["document_sha256"], sha256_hex(PDF));
+}
