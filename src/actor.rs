@@ -33,6 +33,16 @@ impl Role {
         }
     }
 
+    /// The role as users read it.
+    pub fn label_fr(self) -> &'static str {
+        match self {
+            Role::Etablissement => "établissement",
+            Role::Controleur => "contrôleur",
+            Role::Paiement => "paiement",
+            Role::Admin => "administrateur",
+        }
+    }
+
     pub fn parse(text: &str) -> Result<Role, ActorError> {
         match text.trim().to_ascii_lowercase().as_str() {
             "etablissement" | "établissement" => Ok(Role::Etablissement),

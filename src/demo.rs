@@ -131,6 +131,7 @@ pub async fn run(out: &Path) -> anyhow::Result<()> {
     );
 
     let controller = Access::new(Actor::new(Role::Controleur, "demo")?, None);
+    supporting_documents(&ledger, &clock, &controller, fixtures).await?;
     audit_evidence(&ledger, &clock, &controller, fixtures).await?;
     print_table(&ledger, &controller).await?;
 
@@ -169,6 +170,162 @@ fn on(clock: &FixedClock, y: i32, m: u32, d: u32) {
     if let Some(date) = NaiveDate::from_ymd_opt(y, m, d) {
         clock.set(paris_noon(date));
     }
+}
+
+/// Which files of `fixtures/documents` the demo attaches, and the payroll recap it imports.
+#[derive(Debug, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+struct DocumentsManifest {
+    candidate: String,
+    domain: String,
+    payroll_recap: String,
+    documents: Vec<ManifestDocument>,
+}
+
+#[derive(Debug, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ManifestDocument {
+    file: String,
+    kind: String,
+    #[serde(default)]
+    line_id: String,
+    #[serde(default)]
+    objective: String,
+    #[serde(default)]
+    comment: String,
+}
+
+/// The Clinique du Parc's payroll recap and supporting documents (fixtures/documents), then a document
+/// request answered: on 20 April 2027 the controller asks for the paid invoice of EXT-002, on 24 April
+/// the establishment uploads it and answers; the checklist shows what is still missing.
+async fn supporting_documents(
+    ledger: &Ledger,
+    clock: &FixedClock,
+    controller: &Access,
+    fixtures: &Path,
+) -> anyhow::Result<()> {
+    let dir = fixtures.join("documents");
+    let manifest_path = dir.join("clinique-parc-d1bis.toml");
+    let text = std::fs::read_to_string(&manifest_path)
+        .with_context(|| format!("cannot read {}", manifest_path.display()))?;
+    let manifest: DocumentsManifest =
+        toml::from_str(&text).with_context(|| format!("documents {}", manifest_path.display()))?;
+    let finess = Finess::parse(&manifest.candidate)?;
+    let domain = DomainId::parse(&manifest.domain)?;
+    let daf = Access::new(
+        Actor::new(Role::Etablissement, "daf@clinique-parc")?,
+        Some(finess.clone()),
+    );
+    let read = |name: &str| -> anyhow::Result<Vec<u8>> {
+        let path = dir.join(name);
+        std::fs::read(&path).with_context(|| format!("cannot read {}", path.display()))
+    };
+
+    let recap_name = Path::new(&manifest.payroll_recap)
+        .file_name()
+        .map(|n| n.to_string_lossy().to_string())
+        .unwrap_or_default();
+    let recap = ledger
+        .import_payroll(
+            &daf,
+            &finess,
+            &recap_name,
+            &read(&manifest.payroll_recap)?,
+            false,
+            &RequestMeta::new("demo-payroll-clinique"),
+        )
+        .await
+        .context("payroll recap of the Clinique du Parc")?;
+    println!(
+        "Récapitulatif de paie importé — {finess} : {} ({} salarié(s), {} alerte(s) de lecture), gardé comme pièce justificative",
+        recap.file_name,
+        recap.import.recaps.len(),
+        recap.import.recaps.iter().map(|r| r.warnings.len()).sum::<usize>()
+    );
+    for (i, d) in manifest.documents.iter().enumerate() {
+        ledger
+            .attach_document(
+                &daf,
+                &finess,
+                domain,
+                crate::app::DocumentUpload {
+                    file_name: d.file.clone(),
+                    bytes: read(&d.file)?,
+                    kind: d.kind.clone(),
+                    line_id: d.line_id.clone(),
+                    objective: d.objective.clone(),
+                    replaces: String::new(),
+                    comment: d.comment.clone(),
+                },
+                &RequestMeta::new(format!("demo-document-{}", i + 1)),
+            )
+            .await
+            .with_context(|| format!("document {}", d.file))?;
+    }
+    println!(
+        "{} pièces justificatives jointes à l'état financier {finess} {domain}",
+        manifest.documents.len()
+    );
+
+    on(clock, 2027, 4, 20);
+    ledger
+        .execute(
+            controller,
+            &finess,
+            domain,
+            StatementCommand::ReviewLine(ReviewInput {
+                line_id: "EXT-002".into(),
+                decision: "documents_requested".into(),
+                documents_requested: "Facture 2026-118 acquittée".into(),
+                documents_due: "2027-05-15".into(),
+                ..ReviewInput::default()
+            }),
+            &RequestMeta::new("demo-document-request"),
+        )
+        .await
+        .context("document request on EXT-002")?;
+    on(clock, 2027, 4, 24);
+    let answer_file = "facture-remedia-2026-118-acquittee.pdf";
+    let (_, invoice) = ledger
+        .attach_document(
+            &daf,
+            &finess,
+            domain,
+            crate::app::DocumentUpload {
+                file_name: answer_file.into(),
+                bytes: read(answer_file)?,
+                kind: "FACTURE".into(),
+                line_id: "EXT-002".into(),
+                ..crate::app::DocumentUpload::default()
+            },
+            &RequestMeta::new("demo-document-answer-file"),
+        )
+        .await?;
+    ledger
+        .execute(
+            &daf,
+            &finess,
+            domain,
+            StatementCommand::AnswerDocumentRequest(
+                crate::domain::statement::DocumentAnswerInput {
+                    line_id: "EXT-002".into(),
+                    comment: "Facture acquittée jointe (virement du 12/06/2026)".into(),
+                    document_sha256: invoice.sha256.clone(),
+                    correction: None,
+                },
+            ),
+            &RequestMeta::new("demo-document-answer"),
+        )
+        .await
+        .context("answer to the document request on EXT-002")?;
+    println!(
+        "EXT-002 : pièce demandée le 20/04/2027 (facture acquittée), fournie le 24/04/2027 ({})",
+        invoice.id
+    );
+    let view = ledger.documents(controller, &finess, domain, None).await?;
+    crate::cli_documents::print_checklist(&view.checklist);
+    println!();
+    Ok(())
 }
 
 /// 28 April 2027: the controller records the Clinique du Parc's audit evidence (seed 003 Cas #1 on its
@@ -397,7 +554,7 @@ async fn payment_cycle(
     }
 
     println!(
-        "\n{:<9} {:<6} {:>13} {:>11} {:>13} {:>13} {:>13} {:>13}  {:<10}",
+        "\n{:<9} {:<6} {:>13} {:>11} {:>13} {:>13} {:>13} {:>13} {:>13}  {:<10}",
         "FINESS",
         "Dom.",
         "Éligible",
@@ -405,6 +562,7 @@ async fn payment_cycle(
         "Subvention",
         "Engagé",
         "Versé",
+        "Recouvré",
         "Reste dû",
         "Statut"
     );
@@ -412,7 +570,7 @@ async fn payment_cycle(
         let view = ledger.statement(controller, finess, *domain, None).await?;
         if let Ok(s) = &view.subsidy {
             println!(
-                "{:<9} {:<6} {:>13} {:>11} {:>13} {:>13} {:>13} {:>13}  {:<10}",
+                "{:<9} {:<6} {:>13} {:>11} {:>13} {:>13} {:>13} {:>13} {:>13}  {:<10}",
                 finess.as_str(),
                 domain.as_str(),
                 s.eligible_total.to_plain_string(),
@@ -420,6 +578,7 @@ async fn payment_cycle(
                 s.subsidy.to_plain_string(),
                 s.committed.to_plain_string(),
                 s.disbursed.to_plain_string(),
+                s.recovered.to_plain_string(),
                 s.due.to_plain_string(),
                 if s.provisional {
                     "provisoire"
@@ -435,7 +594,7 @@ async fn payment_cycle(
 
 async fn print_table(ledger: &Ledger, access: &Access) -> anyhow::Result<()> {
     println!(
-        "{:<9} {:<40} {:<6} {:>13} {:>11} {:>13} {:>13} {:>7} {:>13} {:>13}  {:<12} {:>6}",
+        "{:<9} {:<40} {:<6} {:>13} {:>11} {:>13} {:>13} {:>7} {:>13} {:>13}  {:<12} {:>7} {:>13}",
         "FINESS",
         "Candidat",
         "Dom.",
@@ -447,7 +606,8 @@ async fn print_table(ledger: &Ledger, access: &Access) -> anyhow::Result<()> {
         "Plafond déc.",
         "Subvention",
         "Statut",
-        "Alertes"
+        "Alertes",
+        "Pièces manq."
     );
     for (finess, domain) in ledger.statements(access).await? {
         let view = ledger.statement(access, &finess, domain, None).await?;
@@ -455,7 +615,7 @@ async fn print_table(ledger: &Ledger, access: &Access) -> anyhow::Result<()> {
         match &view.subsidy {
             Ok(s) => {
                 println!(
-                "{:<9} {:<40} {:<6} {:>13} {:>11} {:>13} {:>13} {:>7} {:>13} {:>13}  {:<12} {:>6}",
+                "{:<9} {:<40} {:<6} {:>13} {:>11} {:>13} {:>13} {:>7} {:>13} {:>13}  {:<12} {:>7} {:>13}",
                 finess.as_str(),
                 name,
                 domain.as_str(),
@@ -467,7 +627,8 @@ async fn print_table(ledger: &Ledger, access: &Access) -> anyhow::Result<()> {
                 s.capped_ceiling.to_plain_string(),
                 s.subsidy.to_plain_string(),
                 if s.provisional { "provisoire" } else { "définitif" },
-                view.flags.len()
+                view.flags.len(),
+                view.checklist.missing_required
             )
             }
             Err(reason) => println!(

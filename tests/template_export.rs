@@ -42,6 +42,7 @@ fn the_workbook_has_the_french_sheets_in_order() {
             "Paiements",
             "Contrôles",
             "Revue",
+            "Pièces justificatives",
             "Listes"
         ]
     );
@@ -287,4 +288,28 @@ fn a_provisional_subsidy_is_marked_so() {
             && matches!(v.get_value((r, 1)), Some(Data::String(s)) if s == "Provisoire")
     });
     assert!(found);
+}
+
+#[test]
+fn the_documents_sheet_lists_each_document_and_the_checklist_with_file_names_as_text() {
+    let bytes = sample_bytes();
+    let v = values(&bytes, "Pièces justificatives");
+    let f = formulas(&bytes, "Pièces justificatives");
+    assert_eq!(str_at(&v, "A4"), "Pièce");
+    assert_eq!(str_at(&v, "H4"), "Empreinte SHA-256");
+    assert_eq!(str_at(&v, "A5"), "DOC-0001");
+    assert_eq!(str_at(&v, "B5"), "Facture");
+    // A file name is user text: written as text, never a formula.
+    assert_eq!(
+        str_at(&v, "C5"),
+        "Facture =HYPERLINK(\"http://x\";\"y\").pdf"
+    );
+    assert_eq!(formula_at(&f, "C5"), "");
+    assert_eq!(str_at(&v, "D5"), "ligne EXT-0001");
+    assert_eq!(at(&v, "G5"), &Data::Float(48_213.0));
+    assert_eq!(str_at(&v, "A7"), "Liste de contrôle des pièces attendues");
+    assert_eq!(str_at(&v, "A9"), "D1.O3 — Se préparer au risque cyber");
+    assert_eq!(str_at(&v, "C9"), "oui");
+    assert_eq!(str_at(&v, "D9"), "MANQUANTE");
+    assert_eq!(str_at(&v, "D10"), "fournie (DOC-0001)");
 }

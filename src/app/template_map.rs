@@ -94,6 +94,8 @@ pub fn template_model(
         flags: Vec::new(),
         reviews: Vec::new(),
         attainment: Vec::new(),
+        documents: documents(view, catalogue),
+        checklist: checklist(view),
         summary: empty_summary(),
         ledger_position: u64::try_from(ledger_position).unwrap_or(0),
         head_hash: head_hash.to_string(),
@@ -476,4 +478,69 @@ pub fn commands_of(changes: &[TemplateChange]) -> Vec<StatementCommand> {
         commands.push(command);
     }
     commands
+}
+
+/// The statement's documents for the `Pièces justificatives` sheet, in attachment order.
+fn documents(
+    view: &StatementView,
+    catalogue: &DomainCatalogue,
+) -> Vec<crate::template::model::DocumentLine> {
+    view.statement
+        .documents
+        .values()
+        .map(|d| crate::template::model::DocumentLine {
+            document_id: d.id.to_string(),
+            kind: catalogue
+                .document_kind(&d.kind)
+                .map(|k| k.label.clone())
+                .unwrap_or_else(|| d.kind.clone()),
+            file_name: d.file_name.clone(),
+            target: d.target.to_string(),
+            attached_on: d.attached_on,
+            attached_by: d.attached_by_role.label_fr().to_string(),
+            size_bytes: d.size_bytes,
+            sha256: d.sha256.clone(),
+            superseded_by: d.superseded_by.as_ref().map(|s| s.to_string()),
+        })
+        .collect()
+}
+
+/// The checklist rows: every expected document of every objective and line, with its state.
+fn checklist(view: &StatementView) -> Vec<crate::template::model::ChecklistRow> {
+    let mut rows = Vec::new();
+    for entry in view
+        .checklist
+        .objectives
+        .iter()
+        .chain(&view.checklist.lines)
+    {
+        for item in &entry.items {
+            let state = if !item.provided.is_empty() {
+                format!(
+                    "fournie ({})",
+                    item.provided
+                        .iter()
+                        .map(|d| d.as_str())
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                )
+            } else if item.payroll_recap_sha256.is_some() {
+                "récapitulatif de paie importé".to_string()
+            } else if item.missing {
+                "MANQUANTE".to_string()
+            } else if item.required {
+                "fournie".to_string()
+            } else {
+                "facultative, absente".to_string()
+            };
+            rows.push(crate::template::model::ChecklistRow {
+                target: entry.label.clone(),
+                expected: item.label.clone(),
+                required: item.required,
+                state,
+                missing: item.missing,
+            });
+        }
+    }
+    rows
 }

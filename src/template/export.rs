@@ -67,6 +67,7 @@ pub fn plan_workbook(model: &TemplateModel) -> WorkbookPlan {
     let payments_sheet = payments_sheet(model, &mut anchors);
     let controls = controls_sheet(model);
     let review = review_sheet(model, &mut anchors);
+    let documents = documents_sheet(model);
     let (summary, defined_names) = summary_sheet(model, &anchors);
     sheets.push(summary);
     if let Some(s) = internal_sheet {
@@ -78,6 +79,7 @@ pub fn plan_workbook(model: &TemplateModel) -> WorkbookPlan {
     sheets.push(payments_sheet);
     sheets.push(controls);
     sheets.push(review);
+    sheets.push(documents);
     sheets.push(lists_sheet(model));
     WorkbookPlan {
         sheets,
@@ -1273,6 +1275,78 @@ fn review_sheet(model: &TemplateModel, anchors: &mut Anchors) -> SheetPlan {
         abs(afirst, 3),
         abs(alast, 3)
     );
+    s.freeze = Some((layout::FIRST_DATA_ROW, 0));
+    s
+}
+
+/// Supporting documents attached (superseded ones included, marked) and the checklist of what each
+/// objective and line expects. Read-only: documents are attached through the service, not the workbook.
+fn documents_sheet(model: &TemplateModel) -> SheetPlan {
+    let mut s = SheetPlan::new(layout::PIECES);
+    heading(
+        &mut s,
+        model,
+        "Pièces justificatives – jointes et attendues",
+    );
+    let headers = [
+        "Pièce",
+        "Type",
+        "Fichier",
+        "Justifie",
+        "Jointe le",
+        "Par",
+        "Taille (octets)",
+        "Empreinte SHA-256",
+        "Remplacée par",
+    ];
+    for (c, h) in headers.iter().enumerate() {
+        s.text(layout::HEADER_ROW, c as u16, *h, Style::Header);
+    }
+    for (c, w) in [11.0, 40.0, 36.0, 18.0, 12.0, 16.0, 14.0, 30.0, 14.0]
+        .iter()
+        .enumerate()
+    {
+        s.column(c as u16, *w);
+    }
+    let mut r = layout::FIRST_DATA_ROW;
+    for d in &model.documents {
+        s.text(r, 0, d.document_id.as_str(), Style::Text);
+        s.text(r, 1, d.kind.as_str(), Style::Text);
+        s.text(r, 2, d.file_name.as_str(), Style::Text);
+        s.text(r, 3, d.target.as_str(), Style::Text);
+        s.date(r, 4, d.attached_on, Style::Date);
+        s.text(r, 5, d.attached_by.as_str(), Style::Text);
+        s.number(r, 6, d.size_bytes as f64, Style::Integer);
+        s.text(r, 7, d.sha256.as_str(), Style::Text);
+        s.text(
+            r,
+            8,
+            d.superseded_by.clone().unwrap_or_default(),
+            Style::Text,
+        );
+        r += 1;
+    }
+    if model.documents.is_empty() {
+        s.text(r, 0, "Aucune pièce jointe", Style::Text);
+        r += 1;
+    }
+    r += 1;
+    s.text(r, 0, "Liste de contrôle des pièces attendues", Style::Title);
+    r += 1;
+    for (c, h) in ["Objectif ou ligne", "Pièce attendue", "Obligatoire", "État"]
+        .iter()
+        .enumerate()
+    {
+        s.text(r, c as u16, *h, Style::Header);
+    }
+    r += 1;
+    for row in &model.checklist {
+        s.text(r, 0, row.target.as_str(), Style::Text);
+        s.text(r, 1, row.expected.as_str(), Style::Text);
+        s.text(r, 2, if row.required { "oui" } else { "non" }, Style::Text);
+        s.text(r, 3, row.state.as_str(), Style::Text);
+        r += 1;
+    }
     s.freeze = Some((layout::FIRST_DATA_ROW, 0));
     s
 }

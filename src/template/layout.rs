@@ -9,6 +9,7 @@ pub const RECETTES: &str = "Recettes";
 pub const PAIEMENTS: &str = "Paiements";
 pub const CONTROLES: &str = "Contrôles";
 pub const REVUE: &str = "Revue";
+pub const PIECES: &str = "Pièces justificatives";
 /// Hidden sheet holding the drop-down lists.
 pub const LISTES: &str = "Listes";
 

@@ -315,6 +315,37 @@ pub struct SummaryFigures {
     pub due: Money,
 }
 
+/// A supporting document attached to the statement (the `Pièces justificatives` sheet).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DocumentLine {
+    pub document_id: String,
+    /// Kind label of the catalogue (the seed's wording).
+    pub kind: String,
+    pub file_name: String,
+    /// `ligne EXT-001` or `objectif D1.O3`.
+    pub target: String,
+    pub attached_on: NaiveDate,
+    /// Who attached it (role label).
+    pub attached_by: String,
+    pub size_bytes: u64,
+    pub sha256: String,
+    /// The document that replaced it, if any (it stays on file).
+    pub superseded_by: Option<String>,
+}
+
+/// One expected document of the checklist.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ChecklistRow {
+    /// The objective or line it documents.
+    pub target: String,
+    /// Kind label of the catalogue.
+    pub expected: String,
+    pub required: bool,
+    /// `fournie (DOC-0001)`, `récapitulatif de paie importé`, `MANQUANTE`, `facultative, absente`.
+    pub state: String,
+    pub missing: bool,
+}
+
 /// Everything one workbook shows: one statement (candidate × domain), possibly as of an instant.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct TemplateModel {
@@ -334,6 +365,12 @@ pub struct TemplateModel {
     pub flags: Vec<FlagLine>,
     pub reviews: Vec<ReviewLine>,
     pub attainment: Vec<AttainmentLine>,
+    /// Supporting documents attached, superseded ones included.
+    #[serde(default)]
+    pub documents: Vec<DocumentLine>,
+    /// What is expected per objective and per line, provided or missing.
+    #[serde(default)]
+    pub checklist: Vec<ChecklistRow>,
     pub summary: SummaryFigures,
     /// Global ledger position and head hash the statement reflects.
     pub ledger_position: u64,
@@ -838,6 +875,33 @@ impl TemplateModel {
             flags,
             reviews,
             attainment,
+            documents: vec![DocumentLine {
+                document_id: "DOC-0001".into(),
+                kind: "Facture".into(),
+                file_name: "Facture =HYPERLINK(\"http://x\";\"y\").pdf".into(),
+                target: "ligne EXT-0001".into(),
+                attached_on: NaiveDate::from_ymd_opt(2026, 9, 14).expect("sample date"),
+                attached_by: "établissement".into(),
+                size_bytes: 48_213,
+                sha256: "5d41402abc4b2a76b9719d911017c592ae2f4d6e3b1c0a9f8e7d6c5b4a392817".into(),
+                superseded_by: None,
+            }],
+            checklist: vec![
+                ChecklistRow {
+                    target: "D1.O3 — Se préparer au risque cyber".into(),
+                    expected: "Rapport de réalisation de l'exercice".into(),
+                    required: true,
+                    state: "MANQUANTE".into(),
+                    missing: true,
+                },
+                ChecklistRow {
+                    target: "EXT-0001 — coût externe".into(),
+                    expected: "Facture".into(),
+                    required: true,
+                    state: "fournie (DOC-0001)".into(),
+                    missing: false,
+                },
+            ],
             summary: SummaryFigures::empty(),
             ledger_position: 4242,
             head_hash: "9f2c4e0b7a1d3c5e8f60a2b4c6d8e0f1a3b5c7d9e1f2a4b6c8d0e2f4a6b8c0d2".into(),

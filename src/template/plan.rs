@@ -36,10 +36,12 @@ pub enum Style {
     /// The hidden, locked identity column.
     Identity,
     Year,
+    /// A whole number written by the service (a file size), locked.
+    Integer,
 }
 
 impl Style {
-    pub const ALL: [Style; 19] = [
+    pub const ALL: [Style; 20] = [
         Style::Title,
         Style::Subtitle,
         Style::Header,
@@ -59,6 +61,7 @@ impl Style {
         Style::PercentFormula,
         Style::Identity,
         Style::Year,
+        Style::Integer,
     ];
 
     pub fn index(self) -> usize {

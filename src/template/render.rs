@@ -64,6 +64,7 @@ fn format_of(style: Style) -> Format {
         Style::Percent => thin(Format::new().set_num_format(PERCENT_FORMAT)),
         Style::PercentFormula => computed(Format::new().set_num_format(PERCENT_FORMAT)),
         Style::Identity => Format::new().set_hidden().set_font_color(0x808080),
+        Style::Integer => thin(Format::new().set_num_format("#,##0")),
         Style::Year => thin(
             Format::new()
                 .set_bold()
