@@ -843,6 +843,16 @@ fn print_view(view: &StatementView) {
         Err(reason) => println!("Subvention non calculable : {reason}"),
     }
     print_computed(&view.statement);
+    let current = view
+        .statement
+        .documents
+        .values()
+        .filter(|d| d.is_current())
+        .count();
+    println!(
+        "Pièces justificatives : {current} en vigueur, {} obligatoire(s) manquante(s) (détail : care-ledger documents list)",
+        view.checklist.missing_required
+    );
     if !view.flags.is_empty() {
         println!("Alertes :");
         for f in &view.flags {

@@ -230,7 +230,11 @@ pub fn sniff_media_type(file_name: &str, bytes: &[u8]) -> Result<MediaType, Docu
         .unwrap_or_default();
     let declared =
         MediaType::of_extension(&ext).ok_or_else(|| DocumentFileError::UnsupportedExtension {
-            ext: ext.clone(),
+            ext: if ext.is_empty() {
+                "(aucune)".to_string()
+            } else {
+                ext.clone()
+            },
             accepted: MediaType::accepted_extensions(),
         })?;
     let found = content_family(bytes);
