@@ -197,27 +197,7 @@ pub fn print_checklist(checklist: &DocumentChecklist) {
     let entry = |e: &ChecklistEntry| {
         println!("  {} {}", if e.complete { "✓" } else { "✗" }, e.label);
         for item in &e.items {
-            let state = if !item.provided.is_empty() {
-                format!(
-                    "fournie ({})",
-                    item.provided
-                        .iter()
-                        .map(|d| d.as_str())
-                        .collect::<Vec<_>>()
-                        .join(", ")
-                )
-            } else if let Some(sha) = &item.payroll_recap_sha256 {
-                format!(
-                    "récapitulatif importé (fichier {})",
-                    &sha[..12.min(sha.len())]
-                )
-            } else if item.missing {
-                "MANQUANTE".to_string()
-            } else if item.required {
-                "fournie".to_string()
-            } else {
-                "facultative, absente".to_string()
-            };
+            let state = item.state_fr();
             println!("      {:<34} {state}", item.kind);
         }
     };

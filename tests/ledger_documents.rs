@@ -9,7 +9,7 @@ use care_ledger::app::{Access, DocumentUpload, Ledger, LedgerError, RequestMeta}
 use care_ledger::clock::paris_noon;
 use care_ledger::domain::statement::documents::DocumentFileError;
 use care_ledger::domain::statement::{DocumentInput, Refusal, StatementCommand};
-use care_ledger::domain::{Catalogue, DomainId, Finess};
+use care_ledger::domain::{DomainId, Finess};
 use care_ledger::store::hash::sha256_hex;
 use care_ledger::store::verify::{verify, ProblemKind};
 use chrono::NaiveDate;
@@ -29,29 +29,7 @@ const PDF: &[u8] =
     b"%PDF-1.7\n1 0 obj << /Type /Catalog >> endobj\ntrailer << /Root 1 0 R >>\n%%EOF\n";
 
 async fn ledger(h: &Harness) -> Ledger {
-    let files = vec![
-        (
-            "d1bis.toml".to_string(),
-            include_str!("../fixtures/domains/d1bis.toml").to_string(),
-        ),
-        (
-            "d2.toml".to_string(),
-            include_str!("../fixtures/domains/d2.toml").to_string(),
-        ),
-    ];
-    let ledger = Ledger::open(h.store.clone(), Catalogue::from_files(files).unwrap())
-        .await
-        .unwrap();
-    ledger
-        .import_candidates(
-            &Actor::new(Role::Admin, "ops").unwrap(),
-            &RequestMeta::new("c"),
-            "candidates.csv",
-            include_bytes!("../fixtures/candidates.csv"),
-        )
-        .await
-        .unwrap();
-    ledger
+    common::sample_ledger(h).await
 }
 
 fn daf() -> (Access, Finess) {

@@ -7,7 +7,7 @@ use care_ledger::actor::{Actor, Role};
 use care_ledger::app::{Access, Ledger, LedgerError, RequestMeta};
 use care_ledger::clock::paris_noon;
 use care_ledger::domain::statement::StatementCommand;
-use care_ledger::domain::{Catalogue, DomainId, Finess, Money};
+use care_ledger::domain::{DomainId, Finess, Money};
 use care_ledger::store::ReadBound;
 use chrono::NaiveDate;
 use common::Harness;
@@ -18,29 +18,7 @@ on_both_engines!(
 );
 
 async fn ledger(h: &Harness) -> Ledger {
-    let files = vec![
-        (
-            "d1bis.toml".to_string(),
-            include_str!("../fixtures/domains/d1bis.toml").to_string(),
-        ),
-        (
-            "d2.toml".to_string(),
-            include_str!("../fixtures/domains/d2.toml").to_string(),
-        ),
-    ];
-    let ledger = Ledger::open(h.store.clone(), Catalogue::from_files(files).unwrap())
-        .await
-        .unwrap();
-    ledger
-        .import_candidates(
-            &Actor::new(Role::Admin, "ops").unwrap(),
-            &RequestMeta::new("c"),
-            "candidates.csv",
-            include_bytes!("../fixtures/candidates.csv"),
-        )
-        .await
-        .unwrap();
-    ledger
+    common::sample_ledger(h).await
 }
 
 fn daf() -> (Access, Finess) {

@@ -515,24 +515,7 @@ fn checklist(view: &StatementView) -> Vec<crate::template::model::ChecklistRow> 
         .chain(&view.checklist.lines)
     {
         for item in &entry.items {
-            let state = if !item.provided.is_empty() {
-                format!(
-                    "fournie ({})",
-                    item.provided
-                        .iter()
-                        .map(|d| d.as_str())
-                        .collect::<Vec<_>>()
-                        .join(", ")
-                )
-            } else if item.payroll_recap_sha256.is_some() {
-                "récapitulatif de paie importé".to_string()
-            } else if item.missing {
-                "MANQUANTE".to_string()
-            } else if item.required {
-                "fournie".to_string()
-            } else {
-                "facultative, absente".to_string()
-            };
+            let state = item.state_fr();
             rows.push(crate::template::model::ChecklistRow {
                 target: entry.label.clone(),
                 expected: item.label.clone(),

@@ -175,6 +175,35 @@ impl Harness {
     }
 }
 
+/// The ledger service over the harness store, with both catalogue files and the sample candidate base
+/// (fixtures/candidates.csv) imported by an administrator.
+pub async fn sample_ledger(h: &Harness) -> care_ledger::app::Ledger {
+    let files = vec![
+        (
+            "d1bis.toml".to_string(),
+            include_str!("../../fixtures/domains/d1bis.toml").to_string(),
+        ),
+        (
+            "d2.toml".to_string(),
+            include_str!("../../fixtures/domains/d2.toml").to_string(),
+        ),
+    ];
+    let catalogue = care_ledger::domain::Catalogue::from_files(files).unwrap();
+    let ledger = care_ledger::app::Ledger::open(h.store.clone(), catalogue)
+        .await
+        .unwrap();
+    ledger
+        .import_candidates(
+            &Actor::new(Role::Admin, "ops").unwrap(),
+            &care_ledger::app::RequestMeta::new("c"),
+            "candidates.csv",
+            include_bytes!("../../fixtures/candidates.csv"),
+        )
+        .await
+        .unwrap();
+    ledger
+}
+
 pub fn admin() -> Actor {
     Actor::new(Role::Admin, "ops").unwrap()
 }

@@ -353,6 +353,26 @@ pub struct ChecklistItem {
     pub missing: bool,
 }
 
+impl ChecklistItem {
+    /// The state as users read it: `fournie (DOC-0001)`, `récapitulatif de paie importé`, `MANQUANTE`,
+    /// `facultative, absente`.
+    pub fn state_fr(&self) -> String {
+        if !self.provided.is_empty() {
+            let ids: Vec<&str> = self.provided.iter().map(DocumentId::as_str).collect();
+            format!("fournie ({})", ids.join(", "))
+        } else if self.payroll_recap_sha256.is_some() {
+            "récapitulatif de paie importé".to_string()
+        } else if self.missing {
+            "MANQUANTE".to_string()
+        } else if self.required {
+            // Required, not missing, nothing attached: the anonymisation key imported with the payroll.
+            "fournie (import de paie)".to_string()
+        } else {
+            "facultative, absente".to_string()
+        }
+    }
+}
+
 /// The checklist of one objective or one line.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct ChecklistEntry {
