@@ -186,3 +186,56 @@ fn a_decimal_percent_with_a_comma_is_read_exactly() {
         Percent::new(dec!(2.5))
     );
 }
+
+#[test]
+fn the_expected_documents_follow_the_seed_lists_per_objective_and_per_line() {
+    use care_ledger::domain::catalogue::LinePart;
+    let d = DomainCatalogue::from_toml_str("d1bis.toml", D1BIS).unwrap();
+    let required_for = |objective: &str| -> Vec<&str> {
+        d.documents
+            .iter()
+            .filter(|k| k.required && !k.any_target && k.documents_objective(&code(objective)))
+            .map(|k| k.code.as_str())
+            .collect()
+    };
+    // Seed 003, « Pièces justificatives »: D1.O1.A two documents, D1.O2.A three, D1.O4 only optional.
+    assert_eq!(
+        required_for("D1.O1.A"),
+        ["D1O1A_DESCRIPTION_AD", "D1O1A_RAPPORTS_ADS"]
+    );
+    assert_eq!(required_for("D1.O2.A").len(), 3);
+    assert_eq!(required_for("D1.O4"), Vec::<&str>::new());
+    assert_eq!(required_for("D1.O5"), Vec::<&str>::new());
+    let recap = d.document_kind("RECAP_PAIE").unwrap();
+    assert!(recap.required && recap.documents_line(LinePart::Internal));
+    assert!(!recap.documents_line(LinePart::External));
+    assert!(d.document_kind("AUTRE").unwrap().any_target);
+}
+
+#[test]
+fn a_document_kind_with_an_unknown_objective_names_its_line() {
+    let text = D1BIS.replace("objectives = [\"D1.O3\"]", "objectives = [\"D1.O8\"]");
+    let (line, key, message) = error_of(&text);
+    assert_eq!(line, line_of(&text, "objectives = [\"D1.O8\"]"));
+    assert!(key.starts_with("documents["), "{key}");
+    assert!(message.contains("D1.O8"), "{message}");
+}
+
+#[test]
+fn a_document_kind_attached_to_nothing_is_refused() {
+    let text = D1BIS.replace(
+        "lines = [\"receipt\"]\nrequired = false",
+        "required = false",
+    );
+    let (_, key, message) = error_of(&text);
+    assert!(key.starts_with("documents["), "{key}");
+    assert!(message.contains("à quoi"), "{message}");
+}
+
+#[test]
+fn a_document_line_part_that_does_not_exist_names_its_line() {
+    let text = D1BIS.replace("lines = [\"receipt\"]", "lines = [\"recette\"]");
+    let (line, _, message) = error_of(&text);
+    assert_eq!(line, line_of(&text, "lines = [\"recette\"]"));
+    assert!(message.contains("recette"), "{message}");
+}
