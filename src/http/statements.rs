@@ -87,6 +87,9 @@ impl From<LedgerError> for ApiError {
             LedgerError::InvalidFile { message, .. } => {
                 ApiError::unprocessable(Some("file"), message)
             }
+            LedgerError::InvalidInput { field, message } => {
+                ApiError::unprocessable(Some(field), format!("champ {field} : {message}"))
+            }
             LedgerError::Import(import) => {
                 let field = match &import {
                     crate::import::ImportError::Cell { line, column, .. } => {
