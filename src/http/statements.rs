@@ -135,11 +135,14 @@ impl From<LedgerError> for ApiError {
 // ---------------------------------------------------------------------------------------------------
 // Helpers
 
-fn access(auth: &Authenticated) -> Access {
+pub(super) fn access(auth: &Authenticated) -> Access {
     Access::new(auth.actor.clone(), auth.candidate.clone())
 }
 
-fn request_meta(auth: &Authenticated, req: &HttpRequest) -> Result<RequestMeta, ApiError> {
+pub(super) fn request_meta(
+    auth: &Authenticated,
+    req: &HttpRequest,
+) -> Result<RequestMeta, ApiError> {
     let metadata = auth.metadata(req)?;
     Ok(RequestMeta {
         request_id: RequestId::of(req).0,
@@ -150,13 +153,13 @@ fn request_meta(auth: &Authenticated, req: &HttpRequest) -> Result<RequestMeta, 
 }
 
 /// A path's FINESS and domain; anything that does not parse answers 404 like a missing statement.
-fn statement_path(path: &(String, String)) -> Result<(Finess, DomainId), ApiError> {
+pub(super) fn statement_path(path: &(String, String)) -> Result<(Finess, DomainId), ApiError> {
     let finess = Finess::parse(&path.0).map_err(|_| ApiError::NotFound)?;
     let domain = DomainId::parse(&path.1).map_err(|_| ApiError::NotFound)?;
     Ok((finess, domain))
 }
 
-fn as_of(text: Option<&str>) -> Result<Option<DateTime<Utc>>, ApiError> {
+pub(super) fn as_of(text: Option<&str>) -> Result<Option<DateTime<Utc>>, ApiError> {
     text.map(|t| {
         parse_as_of(t).map_err(|e| ApiError::bad_request("as_of", format!("date invalide : {e}")))
     })
@@ -164,7 +167,7 @@ fn as_of(text: Option<&str>) -> Result<Option<DateTime<Utc>>, ApiError> {
 }
 
 /// One file of a `multipart/form-data` body (field `file`), at most `limit` bytes (413 beyond).
-async fn read_file_field(
+pub(super) async fn read_file_field(
     mut payload: Multipart,
     limit: usize,
 ) -> Result<(String, Vec<u8>), ApiError> {
