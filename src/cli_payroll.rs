@@ -1,11 +1,11 @@
 //! Command-line payroll operations: import recaps and the anonymisation key, list the recaps, declare
 //! an internal cost line from a recap.
 
+use crate::app::payroll_service::PayrollLineInput;
 use crate::app::{Access, Ledger, RequestMeta};
 use crate::clock::SystemClock;
 use crate::config::Config;
-use crate::domain::statement::{InternalCostInput, StatementCommand};
-use crate::domain::{DomainId, Finess, Matricule};
+use crate::domain::{DomainId, Finess};
 use crate::store::EventStore;
 use anyhow::{anyhow, Context};
 use clap::{Args, Subcommand};
@@ -171,10 +171,17 @@ pub async fn payroll(config: &Config, cmd: PayrollCmd) -> anyhow::Result<()> {
                 .file_name()
                 .map(|n| n.to_string_lossy().to_string())
                 .unwrap_or_default();
-            let n = ledger
+            let summary = ledger
                 .import_anonymisation_key(&access, &finess, &name, &bytes, &request())
                 .await?;
-            println!("clé d'anonymisation : {n} pseudonyme(s) enregistré(s)");
+            if summary.applied {
+                println!(
+                    "clé d'anonymisation : {} pseudonyme(s) enregistré(s)",
+                    summary.pseudonyms
+                );
+            } else {
+                println!("clé d'anonymisation déjà en vigueur : rien n'est enregistré");
+            }
         }
         PayrollCmd::List { candidate, actor } => {
             let finess = Finess::parse(&candidate).map_err(|e| anyhow!("--candidate: {e}"))?;
@@ -207,66 +214,27 @@ pub async fn payroll(config: &Config, cmd: PayrollCmd) -> anyhow::Result<()> {
         } => {
             let finess = Finess::parse(&candidate).map_err(|e| anyhow!("--candidate: {e}"))?;
             let domain = DomainId::parse(&domain).map_err(|e| anyhow!("--domain: {e}"))?;
-            let matricule =
-                Matricule::parse(&matricule).map_err(|e| anyhow!("--matricule: {e}"))?;
             let access = access(&actor, &finess)?;
-            let book = ledger
-                .payroll_book(
-                    &Access::new(
-                        crate::actor::Actor::new(crate::actor::Role::Controleur, "cli")?,
-                        None,
-                    ),
-                    &finess,
-                )
-                .await?;
-            // The template may use a pseudonym: resolve it through the key when there is one.
-            let on_recap = book
-                .key
-                .as_ref()
-                .and_then(|k| k.get(matricule.as_str()).cloned())
-                .unwrap_or_else(|| matricule.clone());
-            let recap = book
-                .recaps
-                .get(&(on_recap.clone(), recap_year))
-                .ok_or_else(|| {
-                    anyhow!("aucun récapitulatif de paie {recap_year} importé pour le matricule {on_recap}")
-                })?;
-            let (gross, charges, note) = match recap.full_year_equivalent() {
-                Some(full) => (
-                    full.annualised_gross,
-                    full.annualised_charges,
-                    full.computation_fr,
-                ),
-                None => (
-                    recap.total_gross,
-                    recap.total_employer_charges,
-                    "récapitulatif sur l'année pleine : totaux repris tels quels".to_string(),
-                ),
-            };
-            println!("{note}");
-            let command = StatementCommand::DeclareInternalCost(InternalCostInput {
-                line_id,
-                matricule: matricule.to_string(),
+            let input = PayrollLineInput {
+                matricule,
+                recap_year,
                 year,
                 objective,
-                nature: "COUTS_INTERNES".into(),
                 contribution,
-                gross_annualised: gross.to_plain_string(),
-                employer_charges: charges.to_plain_string(),
-                non_eligible_gross: recap.non_eligible_gross.to_plain_string(),
                 hours_productive,
-                hours_on_action: hours,
-            });
-            let (version, state) = ledger
-                .execute(&access, &finess, domain, command, &request())
+                hours,
+                line_id,
+            };
+            let outcome = ledger
+                .declare_from_recap(&access, &finess, domain, &input, &request())
                 .await?;
-            if let Some(line) = state.lines_in_order().last() {
-                println!(
-                    "ligne {} déclarée : charges imputables {} (version {version})",
-                    line.id.as_str(),
-                    line.declared.to_french()
-                );
-            }
+            println!("{}", outcome.note_fr);
+            println!(
+                "ligne {} déclarée : charges imputables {} (version {})",
+                outcome.line_id,
+                outcome.imputable.to_french(),
+                outcome.version
+            );
         }
     }
     Ok(())

@@ -151,7 +151,26 @@ fn matrix() -> Vec<Row> {
         row(Method::GET,    "/api/statements/{own}/D1bis/documents",       "/api/statements/{finess}/{domain}/documents", None, [401, 200, 200, 200, 200]),
         row(Method::GET,    "/api/statements/{other}/D1bis/documents",     "/api/statements/{finess}/{domain}/documents", None, [401, 404, 200, 200, 200]),
         row(Method::GET,    "/api/statements/{own}/D1bis/documents/DOC-0001", "/api/statements/{finess}/{domain}/documents/{document_id}", None, [401, 404, 404, 404, 404]),
-        row(Method::GET,    "/api/candidates/{own}/payroll/files/0000000000000000000000000000000000000000000000000000000000000000", "/api/candidates/{finess}/payroll/files/{sha256}", None, [401, 404, 404, 404, 404]),
+        row(Method::GET,    "/api/candidates/{own}/payroll/files/0000000000000000000000000000000000000000000000000000000000000000", "/api/candidates/{finess}/payroll/files/{sha256}", None, [401, 404, 404, 403, 404]),
+        // Payroll: the establishment (its own), controllers and administrators; never the payment desk.
+        // Without a multipart file: 400 once the role and the candidate are allowed.
+        row(Method::POST,   "/api/candidates/{own}/payroll/recaps?dry_run=true",   "/api/candidates/{finess}/payroll/recaps", None, [401, 400, 400, 403, 400]),
+        row(Method::POST,   "/api/candidates/{other}/payroll/recaps?dry_run=true", "/api/candidates/{finess}/payroll/recaps", None, [401, 404, 400, 403, 400]),
+        row(Method::POST,   "/api/candidates/750000001/payroll/recaps",            "/api/candidates/{finess}/payroll/recaps", None, [401, 404, 404, 403, 404]),
+        row(Method::POST,   "/api/candidates/{own}/payroll/key",           "/api/candidates/{finess}/payroll/key", None, [401, 400, 400, 403, 400]),
+        row(Method::POST,   "/api/candidates/{other}/payroll/key",         "/api/candidates/{finess}/payroll/key", None, [401, 404, 400, 403, 400]),
+        row(Method::GET,    "/api/candidates/{own}/payroll",               "/api/candidates/{finess}/payroll", None, [401, 200, 200, 403, 200]),
+        row(Method::GET,    "/api/candidates/{other}/payroll",             "/api/candidates/{finess}/payroll", None, [401, 404, 200, 403, 200]),
+        // No recap imported: the establishment's request reaches the recap (422 naming `matricule`); the
+        // other roles may never declare a cost line (403, role first as for any DeclareInternalCost).
+        row(Method::POST,   "/api/statements/{own}/D1bis/payroll-lines",   "/api/statements/{finess}/{domain}/payroll-lines", Some(json!({"matricule": "44A567", "recap_year": 2024, "year": "2026", "objective": "D1.O1.A", "contribution": "RSSI", "hours_productive": "1607", "hours": "160"})), [401, 422, 403, 403, 403]),
+        row(Method::POST,   "/api/statements/{other}/D1bis/payroll-lines", "/api/statements/{finess}/{domain}/payroll-lines", Some(json!({"matricule": "44A567", "recap_year": 2024, "year": "2026", "objective": "D1.O1.A", "contribution": "RSSI", "hours_productive": "1607", "hours": "160"})), [401, 404, 403, 403, 403]),
+        // Payment batches: the desk issues (the seeded statements are drafts: nothing due, 200); the desk
+        // and controllers read; establishments and administrators are refused.
+        row(Method::POST,   "/api/payments/batches",                       "/api/payments/batches",         Some(json!({"domain": "D1bis"})), [401, 403, 403, 200, 403]),
+        row(Method::GET,    "/api/payments/batches?domain=D1bis",          "/api/payments/batches",         None, [401, 403, 200, 200, 403]),
+        row(Method::GET,    "/api/payments/batches/LOT-D1bis-20270310-001.csv",  "/api/payments/batches/{batch_id}.csv",  None, [401, 403, 404, 404, 403]),
+        row(Method::GET,    "/api/payments/batches/LOT-D1bis-20270310-001.xlsx", "/api/payments/batches/{batch_id}.xlsx", None, [401, 403, 404, 404, 403]),
     ]
 }
 
@@ -433,6 +452,13 @@ async fn the_openapi_document_is_version_3_and_lists_every_path(h: &Harness) {
         "/api/statements/{finess}/{domain}/batch",
         "/api/statements/{finess}/{domain}/template.xlsx",
         "/api/templates/import",
+        "/api/candidates/{finess}/payroll",
+        "/api/candidates/{finess}/payroll/recaps",
+        "/api/candidates/{finess}/payroll/key",
+        "/api/statements/{finess}/{domain}/payroll-lines",
+        "/api/payments/batches",
+        "/api/payments/batches/{batch_id}.csv",
+        "/api/payments/batches/{batch_id}.xlsx",
     ] {
         assert!(paths.contains_key(path), "{path} missing");
     }

@@ -11,6 +11,7 @@ use crate::actor::Role;
 use crate::clock::paris_date;
 use crate::domain::statement::StatementCommand;
 use crate::domain::{DomainId, Finess, Money};
+use crate::store::{ReadBound, StoreError};
 use chrono::{DateTime, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 
@@ -69,6 +70,45 @@ impl Aggregate for BatchHistory {
     }
 }
 
+/// What issuing a batch did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BatchIssue {
+    pub batch: PaymentBatch,
+    /// True when the request's idempotency key had already issued this batch: nothing ordered now.
+    pub replayed: bool,
+}
+
+impl BatchIssue {
+    /// Whether a batch is in the ledger (false when nothing was due: nothing ordered, nothing recorded).
+    pub fn recorded(&self) -> bool {
+        !self.batch.lines.is_empty()
+    }
+}
+
+/// Only the payment desk issues batches.
+pub(crate) fn may_issue(access: &Access) -> Result<(), LedgerError> {
+    match access.actor.role {
+        Role::Paiement => Ok(()),
+        role => Err(LedgerError::Forbidden {
+            role,
+            action: "émettre un lot de paiement",
+        }),
+    }
+}
+
+/// The payment desk and controllers read past batches (an auditor checks what was paid against the
+/// statements); not establishments (other candidates' payments) nor administrators (who manage
+/// tokens and the candidate base, not money).
+pub(crate) fn may_read_batches(access: &Access) -> Result<(), LedgerError> {
+    match access.actor.role {
+        Role::Paiement | Role::Controleur => Ok(()),
+        role => Err(LedgerError::Forbidden {
+            role,
+            action: "consulter les lots de paiement",
+        }),
+    }
+}
+
 impl Ledger {
     /// Orders every payment due in a domain (payment desk) and records the batch.
     pub async fn issue_payment_batch(
@@ -77,13 +117,33 @@ impl Ledger {
         domain: DomainId,
         request: &RequestMeta,
     ) -> Result<PaymentBatch, LedgerError> {
-        if access.actor.role != Role::Paiement {
-            return Err(LedgerError::Forbidden {
-                role: access.actor.role,
-                action: "émettre un lot de paiement",
-            });
-        }
+        Ok(self
+            .issue_payment_batch_once(access, domain, request)
+            .await?
+            .batch)
+    }
+
+    /// As [`Ledger::issue_payment_batch`], honouring the request's idempotency key for the batch as a
+    /// whole: a key that already issued a batch of this domain for this actor returns that batch
+    /// (`replayed`), ordering nothing; a key used for anything else is a conflict, found before any
+    /// payment is ordered.
+    pub async fn issue_payment_batch_once(
+        &self,
+        access: &Access,
+        domain: DomainId,
+        request: &RequestMeta,
+    ) -> Result<BatchIssue, LedgerError> {
+        may_issue(access)?;
+        let _one_at_a_time = self.batch_lock.lock().await;
         let stream = batch_stream(domain);
+        if let Some(key) = &request.idempotency_key {
+            if let Some(batch) = self.batch_of_key(&stream, key, access).await? {
+                return Ok(BatchIssue {
+                    batch,
+                    replayed: true,
+                });
+            }
+        }
         let (version, history) = self.batches.load(&stream).await?;
         let today = paris_date(self.store().clock().now());
         let batch_id = format!(
@@ -165,25 +225,81 @@ impl Ledger {
                 )
                 .await?;
         }
-        Ok(batch)
+        Ok(BatchIssue {
+            batch,
+            replayed: false,
+        })
     }
 
-    /// The batches of a domain issued up to an instant (all when `None`), from the ledger.
+    /// The batch an idempotency key issued on `stream` for this actor; `None` when the key is unused;
+    /// a conflict when it served another request (another stream or another actor).
+    async fn batch_of_key(
+        &self,
+        stream: &str,
+        key: &str,
+        access: &Access,
+    ) -> Result<Option<PaymentBatch>, LedgerError> {
+        let mut tx = self.store().begin_write().await?;
+        let found = tx.find_idempotency_key(key).await;
+        tx.rollback().await?;
+        let Some((first, _)) = found? else {
+            return Ok(None);
+        };
+        let conflict = || {
+            LedgerError::Store(StoreError::IdempotencyConflict {
+                key: key.to_string(),
+            })
+        };
+        if first.stream_id != stream {
+            return Err(conflict());
+        }
+        let event = self
+            .store()
+            .read_stream(stream, ReadBound::up_to_version(first.first_version))
+            .await?
+            .pop()
+            .ok_or_else(conflict)?;
+        if event.actor != access.actor.id || event.role != access.actor.role.as_str() {
+            return Err(conflict());
+        }
+        let BatchEvent::PaymentBatchIssued { batch, .. } = serde_json::from_str(&event.payload)
+            .map_err(|e| StoreError::Corrupt {
+                position: event.position,
+                reason: e.to_string(),
+            })?;
+        Ok(Some(batch))
+    }
+
+    /// One batch by its id, in whichever domain it was issued, as recorded up to an instant (all when
+    /// `None`): what a reprint writes. Not found (or issued after `as_of`): `NotFound`.
+    pub async fn payment_batch(
+        &self,
+        access: &Access,
+        batch_id: &str,
+        as_of: Option<DateTime<Utc>>,
+    ) -> Result<PaymentBatch, LedgerError> {
+        for domain in DomainId::ALL {
+            let found = self
+                .payment_batches(access, domain, as_of)
+                .await?
+                .into_iter()
+                .find(|b| b.batch_id == batch_id);
+            if let Some(batch) = found {
+                return Ok(batch);
+            }
+        }
+        Err(LedgerError::NotFound(format!("lot de paiement {batch_id}")))
+    }
+
+    /// The batches of a domain issued up to an instant (all when `None`), from the ledger (who may:
+    /// [`may_read_batches`]).
     pub async fn payment_batches(
         &self,
         access: &Access,
         domain: DomainId,
         as_of: Option<DateTime<Utc>>,
     ) -> Result<Vec<PaymentBatch>, LedgerError> {
-        if !matches!(
-            access.actor.role,
-            Role::Paiement | Role::Controleur | Role::Admin
-        ) {
-            return Err(LedgerError::Forbidden {
-                role: access.actor.role,
-                action: "consulter les lots de paiement",
-            });
-        }
+        may_read_batches(access)?;
         let (_, history) = self.batches.load(&batch_stream(domain)).await?;
         Ok(history
             .batches

@@ -94,6 +94,12 @@ pub enum LedgerError {
     Refused(#[from] Refusal),
     #[error("{file} : {message}")]
     InvalidFile { file: String, message: String },
+    /// A request field the service checks itself (before any command is decided): names the field.
+    #[error("champ {field} : {message}")]
+    InvalidInput {
+        field: &'static str,
+        message: String,
+    },
     #[error(transparent)]
     Import(#[from] ImportError),
     #[error(transparent)]
@@ -289,6 +295,9 @@ pub struct Ledger {
     statements: Repository<Statement>,
     pub(crate) payroll: Repository<super::payroll_service::PayrollBook>,
     pub(crate) batches: Repository<super::batches::BatchHistory>,
+    /// One payment batch at a time in this process: two batches run together would compute the same
+    /// batch id and share its orders' idempotency keys.
+    pub(crate) batch_lock: tokio::sync::Mutex<()>,
 }
 
 impl Ledger {
@@ -301,6 +310,7 @@ impl Ledger {
             statements: Repository::new(store.clone()),
             payroll: Repository::new(store.clone()),
             batches: Repository::new(store.clone()),
+            batch_lock: tokio::sync::Mutex::new(()),
             store,
         };
         ledger.catalogue_history.load(CATALOGUE_STREAM).await?;

@@ -5,8 +5,11 @@
 use super::ledger::{Access, Ledger, LedgerError, RequestMeta};
 use super::repository::{Aggregate, EventInfo};
 use crate::actor::Role;
-use crate::domain::statement::PayrollRecapSummary;
-use crate::domain::{Finess, Matricule};
+use crate::domain::statement::{
+    DecisionContext, InternalCostInput, LineContent, PayrollRecapSummary, Refusal, Statement,
+    StatementCommand,
+};
+use crate::domain::{DomainId, Finess, Matricule, Money};
 use crate::payroll::{self, AnonymisationKey, Limits, PayrollImport, PayrollRecap, RubriqueRules};
 use crate::store::hash::sha256_hex;
 use serde::{Deserialize, Serialize};
@@ -103,12 +106,74 @@ fn kept_file(file_name: &str, bytes: &[u8]) -> crate::store::DocumentBlob {
     crate::store::DocumentBlob::new(media, bytes.to_vec())
 }
 
-fn may_import(access: &Access) -> Result<(), LedgerError> {
+/// What an anonymisation key import did.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct KeyImportSummary {
+    pub source_sha256: String,
+    pub file_name: String,
+    /// Pseudonyms in the file.
+    pub pseudonyms: usize,
+    /// False when this very key was already the one in force: nothing appended.
+    pub applied: bool,
+}
+
+/// An internal cost line to fill from an imported recap (`payroll declare`, `POST …/payroll-lines`).
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PayrollLineInput {
+    /// The matricule as written on the template: the recap's, or a pseudonym the key resolves.
+    pub matricule: String,
+    /// Year of the recap to use.
+    pub recap_year: i32,
+    /// Year of the template column the line is declared in.
+    pub year: String,
+    pub objective: String,
+    pub contribution: String,
+    pub hours_productive: String,
+    /// Hours spent on the objective.
+    pub hours: String,
+    /// Blank: the next `INT-…` id.
+    #[serde(default)]
+    pub line_id: String,
+}
+
+/// What declaring a line from a recap did: the figures taken from the recap and the line's amount.
+#[derive(Debug, Clone)]
+pub struct PayrollLineOutcome {
+    pub line_id: String,
+    /// The matricule on the recap (the pseudonym resolved through the key, if any).
+    pub recap_matricule: Matricule,
+    pub recap_year: i32,
+    pub gross_annualised: Money,
+    pub employer_charges: Money,
+    pub non_eligible_gross: Money,
+    /// The full-year equivalent proposed for a part-year recap (its computation in `note_fr`).
+    pub full_year_equivalent: Option<payroll::FullYearProposal>,
+    pub note_fr: String,
+    /// CHARGES DE PERSONNEL IMPUTABLES SUR L'ACTION, as the statement computed it.
+    pub imputable: Money,
+    pub version: i64,
+    pub statement: Statement,
+}
+
+pub(crate) fn may_import(access: &Access) -> Result<(), LedgerError> {
     match access.actor.role {
         Role::Etablissement | Role::Controleur | Role::Admin => Ok(()),
         Role::Paiement => Err(LedgerError::Forbidden {
             role: Role::Paiement,
             action: "importer des récapitulatifs de paie",
+        }),
+    }
+}
+
+/// Payroll recaps are personal data (salaries): the establishment (its own), controllers and
+/// administrators read them; the payment desk, which needs only the subsidy, does not.
+pub(crate) fn may_read(access: &Access) -> Result<(), LedgerError> {
+    match access.actor.role {
+        Role::Etablissement | Role::Controleur | Role::Admin => Ok(()),
+        Role::Paiement => Err(LedgerError::Forbidden {
+            role: Role::Paiement,
+            action: "consulter les récapitulatifs de paie",
         }),
     }
 }
@@ -128,14 +193,24 @@ impl Ledger {
     ) -> Result<PayrollImportSummary, LedgerError> {
         may_import(access)?;
         self.candidate(access, finess).await?;
-        let rules = RubriqueRules::load_default();
-        let import =
-            payroll::import_bytes(file_name, bytes, &rules, &Limits::default()).map_err(|e| {
-                LedgerError::InvalidFile {
-                    file: file_name.to_string(),
-                    message: e.to_string(),
-                }
-            })?;
+        // Reading a workbook is CPU work (seconds for a large livre de paie): off the async workers.
+        let (name, owned) = (file_name.to_string(), bytes.to_vec());
+        let parsed = tokio::task::spawn_blocking(move || {
+            let rules = RubriqueRules::load_default();
+            payroll::import_bytes(&name, &owned, &rules, &Limits::default())
+        })
+        .await
+        .map_err(|e| {
+            tracing::error!(error = %e, file = file_name, "payroll reader panicked");
+            LedgerError::InvalidFile {
+                file: file_name.to_string(),
+                message: "fichier illisible : la lecture s'est interrompue".into(),
+            }
+        })?;
+        let import = parsed.map_err(|e| LedgerError::InvalidFile {
+            file: file_name.to_string(),
+            message: e.to_string(),
+        })?;
         let stream = payroll_stream(finess);
         let (_, book) = self.payroll.load(&stream).await?;
         let sha = import.source_sha256.clone();
@@ -213,7 +288,7 @@ impl Ledger {
         file_name: &str,
         bytes: &[u8],
         request: &RequestMeta,
-    ) -> Result<usize, LedgerError> {
+    ) -> Result<KeyImportSummary, LedgerError> {
         may_import(access)?;
         self.candidate(access, finess).await?;
         let key = AnonymisationKey::parse_csv(bytes).map_err(|e| LedgerError::InvalidFile {
@@ -227,7 +302,8 @@ impl Ledger {
         let count = entries.len();
         let sha = sha256_hex(bytes);
         let blob = kept_file(file_name, bytes);
-        self.payroll
+        let outcome = self
+            .payroll
             .execute_with_documents(
                 &payroll_stream(finess),
                 request.expected_version,
@@ -246,7 +322,12 @@ impl Ledger {
                 },
             )
             .await?;
-        Ok(count)
+        Ok(KeyImportSummary {
+            source_sha256: sha,
+            file_name: file_name.to_string(),
+            pseudonyms: count,
+            applied: outcome.append.is_some_and(|a| !a.replayed),
+        })
     }
 
     /// The recaps and key of a candidate (for the flags and for a controller's view). The key is
@@ -256,12 +337,141 @@ impl Ledger {
         access: &Access,
         finess: &Finess,
     ) -> Result<PayrollBook, LedgerError> {
+        may_read(access)?;
         self.candidate(access, finess).await?;
         let (_, mut book) = self.payroll.load(&payroll_stream(finess)).await?;
         if !matches!(access.actor.role, Role::Controleur | Role::Admin) {
             book.key = None;
         }
         Ok(book)
+    }
+
+    /// Declares an internal cost line whose gross, employer charges and non-eligible gross come from
+    /// an imported recap: the full-year equivalent for a part-year recap (its computation in
+    /// `note_fr`), the totals as printed otherwise. A pseudonym is resolved through the key (which the
+    /// establishment may not read back, but which it gave). The line is then an ordinary
+    /// `DeclareInternalCost`, decided and appended as any other command.
+    pub async fn declare_from_recap(
+        &self,
+        access: &Access,
+        finess: &Finess,
+        domain: DomainId,
+        input: &PayrollLineInput,
+        request: &RequestMeta,
+    ) -> Result<PayrollLineOutcome, LedgerError> {
+        let candidate = self.candidate(access, finess).await?;
+        // Role first, as `decide` does it (the one place of the rule), with the figures left blank:
+        // a role that may never declare a line learns nothing of the payroll book.
+        let probe = crate::domain::statement::decide(
+            &Statement::default(),
+            &DecisionContext {
+                catalogue: self.catalogue().domain(domain),
+                candidate: &candidate,
+                effective_at: self.store().clock().now(),
+                role: access.actor.role,
+            },
+            StatementCommand::DeclareInternalCost(InternalCostInput::default()),
+        );
+        if let Err(refusal @ Refusal::RoleNotAllowed { .. }) = probe {
+            return Err(LedgerError::Refused(refusal));
+        }
+        let matricule =
+            Matricule::parse(&input.matricule).map_err(|e| LedgerError::InvalidInput {
+                field: "matricule",
+                message: e.to_string(),
+            })?;
+        let (_, book) = self.payroll.load(&payroll_stream(finess)).await?;
+        let on_recap = book
+            .key
+            .as_ref()
+            .and_then(|k| k.get(matricule.as_str()).cloned())
+            .unwrap_or_else(|| matricule.clone());
+        let shown = if on_recap == matricule {
+            format!("le matricule {matricule}")
+        } else {
+            format!("le matricule {matricule} (récapitulatif {on_recap})")
+        };
+        let Some(recap) = book.recaps.get(&(on_recap.clone(), input.recap_year)) else {
+            let years: Vec<String> = book
+                .recaps
+                .keys()
+                .filter(|(m, _)| *m == on_recap)
+                .map(|(_, y)| y.to_string())
+                .collect();
+            return Err(if years.is_empty() {
+                LedgerError::InvalidInput {
+                    field: "matricule",
+                    message: format!("aucun récapitulatif de paie importé pour {shown}"),
+                }
+            } else {
+                LedgerError::InvalidInput {
+                    field: "recap_year",
+                    message: format!(
+                        "aucun récapitulatif de paie {} importé pour {shown} (années importées : {})",
+                        input.recap_year,
+                        years.join(", ")
+                    ),
+                }
+            });
+        };
+        let full_year = recap.full_year_equivalent();
+        let (gross, charges, note_fr) = match &full_year {
+            Some(full) => (
+                full.annualised_gross,
+                full.annualised_charges,
+                full.computation_fr.clone(),
+            ),
+            None => (
+                recap.total_gross,
+                recap.total_employer_charges,
+                "récapitulatif sur l'année pleine : totaux repris tels quels".to_string(),
+            ),
+        };
+        let command = StatementCommand::DeclareInternalCost(InternalCostInput {
+            line_id: input.line_id.clone(),
+            matricule: matricule.to_string(),
+            year: input.year.clone(),
+            objective: input.objective.clone(),
+            nature: "COUTS_INTERNES".into(),
+            contribution: input.contribution.clone(),
+            gross_annualised: gross.to_plain_string(),
+            employer_charges: charges.to_plain_string(),
+            non_eligible_gross: recap.non_eligible_gross.to_plain_string(),
+            hours_productive: input.hours_productive.clone(),
+            hours_on_action: input.hours.clone(),
+        });
+        let (version, statement) = self
+            .execute(access, finess, domain, command, request)
+            .await?;
+        // The line: by its id when given, else the last internal line of this employee with these
+        // figures (also right on an idempotent replay, where the statement may have moved on since).
+        let line = statement
+            .lines_in_order()
+            .into_iter()
+            .rev()
+            .find(|l| {
+                if !input.line_id.trim().is_empty() {
+                    return l.id.as_str() == input.line_id.trim();
+                }
+                matches!(&l.content, LineContent::Internal(i)
+                    if i.matricule == matricule && i.gross_annualised == gross
+                        && i.employer_charges == charges)
+            })
+            .map(|l| (l.id.as_str().to_string(), l.declared));
+        let (line_id, imputable) = line.unwrap_or_default();
+        Ok(PayrollLineOutcome {
+            line_id,
+            recap_matricule: on_recap,
+            recap_year: input.recap_year,
+            gross_annualised: gross,
+            employer_charges: charges,
+            non_eligible_gross: recap.non_eligible_gross,
+            full_year_equivalent: full_year,
+            note_fr,
+            imputable,
+            version,
+            statement,
+        })
     }
 
     /// What the flags need of a candidate's payroll documents (the key included: flags only say

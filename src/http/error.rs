@@ -308,12 +308,16 @@ impl From<actix_web::error::JsonPayloadError> for ApiError {
 }
 
 fn json_error(err: &serde_json::Error) -> ApiError {
-    // serde's message names the field for missing/unknown fields ("missing field `role`").
+    // serde's message names the field for missing, unknown or repeated fields ("missing field
+    // `role`"); in any other message the text between backticks is a value ("invalid type: integer
+    // `2`"), not a field.
     let message = err.to_string();
-    let field = message
-        .split('`')
-        .nth(1)
-        .map(str::to_string)
+    let names_a_field = ["missing field `", "unknown field `", "duplicate field `"]
+        .iter()
+        .any(|start| message.starts_with(start));
+    let field = names_a_field
+        .then(|| message.split('`').nth(1).map(str::to_string))
+        .flatten()
         .unwrap_or_else(|| "body".to_string());
     ApiError::bad_request(field, format!("JSON invalide : {message}"))
 }
@@ -348,6 +352,24 @@ mod tests {
         }
         .into();
         assert_eq!(err.status_code(), StatusCode::CONFLICT);
+    }
+
+    #[test]
+    fn a_json_type_error_names_the_body_not_the_value() {
+        #[derive(Debug, serde::Deserialize)]
+        #[serde(deny_unknown_fields)]
+        #[allow(dead_code)]
+        struct Body {
+            domain: String,
+        }
+        let field = |text: &str| {
+            let err = serde_json::from_str::<Body>(text).unwrap_err();
+            json_error(&err).problem().field
+        };
+        assert_eq!(field(r#"{"domain": 2}"#).as_deref(), Some("body"));
+        assert_eq!(field(r#"{}"#).as_deref(), Some("domain"));
+        assert_eq!(field(r#"{"domain": "D2", "x": 1}"#).as_deref(), Some("x"));
+        assert_eq!(field(r#"{"domain": "D2""#).as_deref(), Some("body"));
     }
 
     #[derive(Debug, thiserror::Error)]

@@ -18,6 +18,8 @@
 pub mod auth;
 pub mod documents;
 pub mod error;
+pub mod payments;
+pub mod payroll;
 pub mod routes;
 pub mod statements;
 pub mod tokens;
@@ -38,6 +40,31 @@ use tracing::Instrument;
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::OpenApi;
 use utoipa_swagger_ui::SwaggerUi;
+
+/// Amounts in JSON responses: exactly two decimals as text (`"36250.50"`), whatever scale the value
+/// was read with ([`crate::domain::Money::to_plain_string`]).
+pub(crate) mod plain_money {
+    use crate::domain::Money;
+    use serde::Serializer;
+
+    pub fn serialize<S: Serializer>(amount: &Money, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(&amount.to_plain_string())
+    }
+
+    pub mod option {
+        use super::*;
+
+        pub fn serialize<S: Serializer>(
+            amount: &Option<Money>,
+            serializer: S,
+        ) -> Result<S::Ok, S::Error> {
+            match amount {
+                Some(amount) => super::serialize(amount, serializer),
+                None => serializer.serialize_none(),
+            }
+        }
+    }
+}
 
 /// How long a graceful shutdown waits for requests in flight.
 pub const SHUTDOWN_TIMEOUT: Duration = Duration::from_secs(10);
@@ -76,6 +103,14 @@ pub struct AppState {
         statements::post_batch,
         statements::get_template,
         statements::import_template,
+        payroll::import_recaps,
+        payroll::import_key,
+        payroll::get_payroll,
+        payroll::declare_line,
+        payments::issue_batch,
+        payments::list_batches,
+        payments::batch_as_csv,
+        payments::batch_as_xlsx,
     ),
     components(schemas(
         error::Problem,
@@ -83,6 +118,18 @@ pub struct AppState {
         tokens::TokenInfo,
         statements::StatementRef,
         statements::CommandResult,
+        payroll::FullYearView,
+        payroll::EmployeeRecap,
+        payroll::PayrollImportResult,
+        payroll::KeyImportResult,
+        payroll::PayrollBookView,
+        payroll::PayrollLineResult,
+        payments::BatchRequest,
+        payments::BatchLineView,
+        payments::SkippedView,
+        payments::BatchLinks,
+        payments::BatchView,
+        payments::BatchIssueResult,
     )),
     modifiers(&BearerSecurity)
 )]
@@ -125,7 +172,9 @@ pub fn app_config(config: &Config) -> impl Fn(&mut web::ServiceConfig) + Clone {
         }))
         .configure(routes::configure)
         .configure(statements::configure)
-        .configure(documents::configure);
+        .configure(documents::configure)
+        .configure(payroll::configure)
+        .configure(payments::configure);
     }
 }
 

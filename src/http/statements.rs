@@ -87,6 +87,9 @@ impl From<LedgerError> for ApiError {
             LedgerError::InvalidFile { message, .. } => {
                 ApiError::unprocessable(Some("file"), message)
             }
+            LedgerError::InvalidInput { field, message } => {
+                ApiError::unprocessable(Some(field), format!("champ {field} : {message}"))
+            }
             LedgerError::Import(import) => {
                 let field = match &import {
                     crate::import::ImportError::Cell { line, column, .. } => {
@@ -164,7 +167,7 @@ pub(crate) fn as_of(text: Option<&str>) -> Result<Option<DateTime<Utc>>, ApiErro
 }
 
 /// One file of a `multipart/form-data` body (field `file`), at most `limit` bytes (413 beyond).
-async fn read_file_field(
+pub(super) async fn read_file_field(
     mut payload: Multipart,
     limit: usize,
 ) -> Result<(String, Vec<u8>), ApiError> {
