@@ -580,16 +580,22 @@ async fn a_line_declared_from_a_part_year_recap_takes_the_full_year_equivalent(h
     // Exit on 30/09/2024: 274 days of 366, each total × 366 ÷ 274, rounded to the cent.
     assert_eq!(line["gross_annualised"], "48422.20");
     assert_eq!(line["employer_charges"], "6101.21");
-    assert_eq!(line["non_eligible_gross"], "6250.50");
+    // The non-eligible gross is part of the gross: annualised on the same scale (6 250,50 × 366 ÷ 274).
+    assert_eq!(line["non_eligible_gross"], "8349.21");
+    assert_eq!(
+        line["full_year_equivalent"]["annualised_non_eligible_gross"],
+        "8349.21"
+    );
     assert_eq!(line["full_year_equivalent"]["days_in_period"], 274);
     assert_eq!(line["full_year_equivalent"]["days_in_year"], 366);
     assert!(line["note_fr"]
         .as_str()
         .unwrap()
         .contains("274 jours sur 366"));
-    // Non-eligible charges 6 101,21 × 6 250,50 ÷ 48 422,20 = 787,5646…; S/TOTAL 47 485,3453…;
-    // rate ÷ 1 607 = 29,5490…; × 200 = 5 909,8127… → 5 909,81.
-    assert_eq!(line["imputable"], "5909.81");
+    // Non-eligible charges 6 101,21 × 8 349,21 ÷ 48 422,20 = 1 052,0026…; S/TOTAL
+    // (48 422,20 − 8 349,21) + (6 101,21 − 1 052,0026…) = 45 122,1973…; rate ÷ 1 607 = 28,0785…;
+    // × 200 = 5 615,7059… → 5 615,71.
+    assert_eq!(line["imputable"], "5615.71");
 
     // The same request again under the same Idempotency-Key: nothing appended, the same line.
     let send = || {

@@ -130,6 +130,15 @@ fn departure_payments_are_non_eligible_gross_and_the_exit_date_prorates() {
     assert_eq!(p.days_in_period, 274);
     assert_eq!(p.annualised_gross, money(4_842_220));
     assert_eq!(p.annualised_charges, money(610_121));
+    // Part of the gross, so on the same scale: 6 250,50 × 366 ÷ 274 = 8 349,2080… → 8 349,21.
+    assert_eq!(p.annualised_non_eligible_gross, money(834_921));
+    let text = p.computation_fr.replace(['\u{a0}', '\u{202f}'], " ");
+    assert!(
+        text.contains(
+            "dont éléments non éligibles annualisés = 6 250,50 € × 366 / 274 = 8 349,21 €"
+        ),
+        "{text}"
+    );
     // SPEC.md §5 (our rule): non-eligible charges = charges × non-eligible gross ÷ gross, unrounded.
     assert_eq!(
         e.non_eligible_charges(),
@@ -203,6 +212,8 @@ fn the_livre_de_paie_reads_dates_departures_and_gaps() {
     assert_eq!(p.days_in_period, 182);
     assert_eq!(p.annualised_gross, money(8_029_577));
     assert_eq!(p.annualised_charges, money(1_348_969));
+    // 4 500,00 × 366 ÷ 182 = 9 049,4505… → 9 049,45.
+    assert_eq!(p.annualised_non_eligible_gross, money(904_945));
     let e13 = recap(&import, "E0013");
     assert_eq!(e13.entry_date, Some(date(2024, 3, 1)));
     assert_eq!(

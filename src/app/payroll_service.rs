@@ -415,15 +415,17 @@ impl Ledger {
             });
         };
         let full_year = recap.full_year_equivalent();
-        let (gross, charges, note_fr) = match &full_year {
+        let (gross, charges, non_eligible, note_fr) = match &full_year {
             Some(full) => (
                 full.annualised_gross,
                 full.annualised_charges,
+                full.annualised_non_eligible_gross,
                 full.computation_fr.clone(),
             ),
             None => (
                 recap.total_gross,
                 recap.total_employer_charges,
+                recap.non_eligible_gross,
                 "récapitulatif sur l'année pleine : totaux repris tels quels".to_string(),
             ),
         };
@@ -436,7 +438,7 @@ impl Ledger {
             contribution: input.contribution.clone(),
             gross_annualised: gross.to_plain_string(),
             employer_charges: charges.to_plain_string(),
-            non_eligible_gross: recap.non_eligible_gross.to_plain_string(),
+            non_eligible_gross: non_eligible.to_plain_string(),
             hours_productive: input.hours_productive.clone(),
             hours_on_action: input.hours.clone(),
         });
@@ -465,7 +467,7 @@ impl Ledger {
             recap_year: input.recap_year,
             gross_annualised: gross,
             employer_charges: charges,
-            non_eligible_gross: recap.non_eligible_gross,
+            non_eligible_gross: non_eligible,
             full_year_equivalent: full_year,
             note_fr,
             imputable,

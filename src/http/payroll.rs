@@ -59,6 +59,10 @@ pub struct FullYearView {
     #[schema(value_type = String)]
     #[serde(serialize_with = "super::plain_money::serialize")]
     pub annualised_charges: Money,
+    /// The non-eligible gross on the same scale as the annualised gross.
+    #[schema(value_type = String)]
+    #[serde(serialize_with = "super::plain_money::serialize")]
+    pub annualised_non_eligible_gross: Money,
     /// First and last day counted: the period narrowed by the entry and exit dates.
     #[schema(value_type = String, format = Date)]
     pub counted_from: NaiveDate,
@@ -75,6 +79,7 @@ impl From<FullYearProposal> for FullYearView {
         FullYearView {
             annualised_gross: p.annualised_gross,
             annualised_charges: p.annualised_charges,
+            annualised_non_eligible_gross: p.annualised_non_eligible_gross,
             counted_from: p.counted_from,
             counted_to: p.counted_to,
             days_in_period: p.days_in_period,

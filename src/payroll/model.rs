@@ -138,6 +138,9 @@ pub struct PayrollRecap {
 pub struct FullYearProposal {
     pub annualised_gross: Money,
     pub annualised_charges: Money,
+    /// The non-eligible gross on the same scale as the annualised gross (it is part of it): otherwise
+    /// the annualised share of a departure bonus would stay in the eligible base.
+    pub annualised_non_eligible_gross: Money,
     /// First and last day counted: the period narrowed by the entry and exit dates.
     pub counted_from: NaiveDate,
     pub counted_to: NaiveDate,
@@ -178,9 +181,21 @@ impl PayrollRecap {
         };
         let annualised_gross = annualise(self.total_gross);
         let annualised_charges = annualise(self.total_employer_charges);
+        let annualised_non_eligible_gross = annualise(self.non_eligible_gross);
+        let non_eligible_fr = if self.non_eligible_gross.is_zero() {
+            String::new()
+        } else {
+            format!(
+                " ; dont éléments non éligibles annualisés = {} × {} / {} = {}",
+                self.non_eligible_gross.to_french(),
+                days_in_year,
+                days_in_period,
+                annualised_non_eligible_gross.to_french()
+            )
+        };
         let computation_fr = format!(
             "Période travaillée du {} au {} : {} jours sur {} en {}. \
-             Brut annualisé = {} × {} / {} = {} ; charges patronales annualisées = {} × {} / {} = {} \
+             Brut annualisé = {} × {} / {} = {} ; charges patronales annualisées = {} × {} / {} = {}{} \
              (arrondi au centime).",
             from.format("%d/%m/%Y"),
             to.format("%d/%m/%Y"),
@@ -195,11 +210,13 @@ impl PayrollRecap {
             days_in_year,
             days_in_period,
             annualised_charges.to_french(),
+            non_eligible_fr,
         );
         debug_assert_eq!(from.year(), self.year);
         Some(FullYearProposal {
             annualised_gross,
             annualised_charges,
+            annualised_non_eligible_gross,
             counted_from: from,
             counted_to: to,
             days_in_period,
