@@ -25,33 +25,6 @@ on_both_engines!(
 const PDF: &[u8] =
     b"%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\ntrailer << /Root 1 0 R >>\n%%EOF\n";
 
-/// A multipart body with a file field and text fields.
-fn form(file: Option<(&str, &[u8])>, fields: &[(&str, &str)]) -> (String, Vec<u8>) {
-    let boundary = "care-ledger-doc-boundary-41c2";
-    let mut body = Vec::new();
-    for (name, value) in fields {
-        body.extend_from_slice(
-            format!(
-                "--{boundary}\r\nContent-Disposition: form-data; name=\"{name}\"\r\n\r\n{value}\r\n"
-            )
-            .as_bytes(),
-        );
-    }
-    if let Some((file_name, bytes)) = file {
-        body.extend_from_slice(
-            format!(
-                "--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"{file_name}\"\r\n\
-                 Content-Type: application/octet-stream\r\n\r\n"
-            )
-            .as_bytes(),
-        );
-        body.extend_from_slice(bytes);
-        body.extend_from_slice(b"\r\n");
-    }
-    body.extend_from_slice(format!("--{boundary}--\r\n").as_bytes());
-    (format!("multipart/form-data; boundary={boundary}"), body)
-}
-
 async fn post_form(
     app: &TestApp,
     path: &str,
@@ -59,13 +32,7 @@ async fn post_form(
     file: Option<(&str, &[u8])>,
     fields: &[(&str, &str)],
 ) -> reqwest::Response {
-    let (content_type, body) = form(file, fields);
-    app.request(Method::POST, path, Some(token))
-        .header("content-type", content_type)
-        .body(body)
-        .send()
-        .await
-        .unwrap()
+    app.post_form(path, token, file, fields).await
 }
 
 fn documents_path(finess: &str) -> String {

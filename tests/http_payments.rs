@@ -188,7 +188,7 @@ async fn a_batch_orders_what_is_due_once_and_a_second_request_orders_nothing(h: 
         .await
         .unwrap();
     assert_eq!(statement["subsidy"]["Ok"]["committed"], "12345.67");
-    assert_eq!(statement["subsidy"]["Ok"]["due"], "0");
+    assert_eq!(statement["subsidy"]["Ok"]["due"], "0.00");
     let batch_events = h
         .store
         .read_stream(

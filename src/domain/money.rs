@@ -15,7 +15,26 @@ pub const MAX_INPUT_AMOUNT_EUROS: i64 = 1_000_000_000;
     Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default, Serialize, Deserialize,
 )]
 #[serde(transparent)]
-pub struct Money(#[serde(with = "rust_decimal::serde::str")] Decimal);
+pub struct Money(
+    #[serde(
+        serialize_with = "serialize_cents",
+        deserialize_with = "rust_decimal::serde::str::deserialize"
+    )]
+    Decimal,
+);
+
+/// Amounts are written with at least two decimals (`"0.00"`, `"7920.50"`), as finance teams read them;
+/// never rounded here (an amount with more decimals keeps them).
+fn serialize_cents<S: serde::Serializer>(
+    value: &Decimal,
+    serializer: S,
+) -> Result<S::Ok, S::Error> {
+    let mut v = *value;
+    if v.scale() < 2 {
+        v.rescale(2);
+    }
+    serializer.serialize_str(&v.to_string())
+}
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum MoneyError {
@@ -360,5 +379,23 @@ mod tests {
             Money::from_cents(100000000).to_french(),
             "1\u{202f}000\u{202f}000,00\u{a0}€"
         );
+    }
+}
+
+#[cfg(test)]
+mod serde_cents_tests {
+    use super::*;
+
+    #[test]
+    fn amounts_are_written_with_two_decimals_and_read_back_exactly() {
+        assert_eq!(serde_json::to_string(&Money::ZERO).unwrap(), "\"0.00\"");
+        assert_eq!(
+            serde_json::to_string(&Money::from_cents(792_050)).unwrap(),
+            "\"7920.50\""
+        );
+        let back: Money = serde_json::from_str("\"0\"").unwrap();
+        assert_eq!(back, Money::ZERO);
+        let back: Money = serde_json::from_str("\"7920.5\"").unwrap();
+        assert_eq!(back, Money::from_cents(792_050));
     }
 }

@@ -97,6 +97,52 @@ pub fn multipart_file(file_name: &str, bytes: &[u8]) -> (String, Vec<u8>) {
     (format!("multipart/form-data; boundary={boundary}"), body)
 }
 
+/// A `multipart/form-data` body with text fields and, optionally, a file field `file`.
+pub fn multipart_form(file: Option<(&str, &[u8])>, fields: &[(&str, &str)]) -> (String, Vec<u8>) {
+    let boundary = "care-ledger-form-boundary-41c2";
+    let mut body = Vec::new();
+    for (name, value) in fields {
+        body.extend_from_slice(
+            format!(
+                "--{boundary}\r\nContent-Disposition: form-data; name=\"{name}\"\r\n\r\n{value}\r\n"
+            )
+            .as_bytes(),
+        );
+    }
+    if let Some((file_name, bytes)) = file {
+        body.extend_from_slice(
+            format!(
+                "--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"{file_name}\"\r\n\
+                 Content-Type: application/octet-stream\r\n\r\n"
+            )
+            .as_bytes(),
+        );
+        body.extend_from_slice(bytes);
+        body.extend_from_slice(b"\r\n");
+    }
+    body.extend_from_slice(format!("--{boundary}--\r\n").as_bytes());
+    (format!("multipart/form-data; boundary={boundary}"), body)
+}
+
+impl TestApp {
+    /// POST a multipart form (text fields and an optional file).
+    pub async fn post_form(
+        &self,
+        path: &str,
+        token: &str,
+        file: Option<(&str, &[u8])>,
+        fields: &[(&str, &str)],
+    ) -> reqwest::Response {
+        let (content_type, body) = multipart_form(file, fields);
+        self.request(Method::POST, path, Some(token))
+            .header("content-type", content_type)
+            .body(body)
+            .send()
+            .await
+            .unwrap()
+    }
+}
+
 /// Centre hospitalier de Montfavet-Durance (EJ public, not in a GHT, D1 bis only).
 pub fn own() -> Finess {
     Finess::parse("840000194").unwrap()

@@ -8,14 +8,20 @@ use super::evidence::{OsisForm, SileneUse};
 use super::series::{FrequencyCheck, LevelCheck};
 use crate::domain::{Finess, ObjectiveCode, Percent};
 
-/// Attainment status of one objective.
+/// Attainment status of one objective. Written in snake_case like every other status of the API;
+/// events recorded before that read back through the aliases.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
 pub enum Status {
+    #[serde(alias = "Attained")]
     Attained,
+    #[serde(alias = "NotAttained")]
     NotAttained,
     /// Nothing recorded yet for this objective: the subsidy stays provisional (SPEC.md §8).
+    #[serde(alias = "Unknown")]
     Unknown,
     /// D1.O6 for a candidate that is not a GHT.
+    #[serde(alias = "NotApplicable")]
     NotApplicable,
 }
 
@@ -32,12 +38,16 @@ impl Status {
 
 /// D1.O2.B's three outcomes, each with its décote in the catalogue (seed 003: 0, 15 %, 100 %).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
 pub enum ExposureTier {
     /// Coverage ≥ 90 %.
+    #[serde(alias = "Attained")]
     Attained,
     /// Coverage from 66 % to under 90 %: the 15 % décote tier.
+    #[serde(alias = "Tier15")]
     Tier15,
     /// Coverage under 66 %.
+    #[serde(alias = "NotAttained")]
     NotAttained,
 }
 
@@ -213,4 +223,25 @@ pub struct AttainmentRecord {
     pub status: Status,
     pub coverage: Option<Percent>,
     pub tier: Option<ExposureTier>,
+}
+
+#[cfg(test)]
+mod serde_tests {
+    use super::*;
+
+    #[test]
+    fn statuses_are_written_in_snake_case_and_earlier_spellings_still_read() {
+        assert_eq!(
+            serde_json::to_string(&Status::NotAttained).unwrap(),
+            "\"not_attained\""
+        );
+        assert_eq!(
+            serde_json::to_string(&ExposureTier::Tier15).unwrap(),
+            "\"tier15\""
+        );
+        let old: Status = serde_json::from_str("\"NotAttained\"").unwrap();
+        assert_eq!(old, Status::NotAttained);
+        let old: ExposureTier = serde_json::from_str("\"Tier15\"").unwrap();
+        assert_eq!(old, ExposureTier::Tier15);
+    }
 }
