@@ -40,6 +40,7 @@ STYLES = [
     dict(COMPUTED, num_format=PERCENT),  # PercentFormula
     {"hidden": True, "font_color": "#808080"},  # Identity
     dict(THIN, bold=True, align="center", bg_color="#DDEBF7"),  # Year
+    dict(THIN, num_format="#,##0"),  # Integer
 ]
 
 

@@ -153,6 +153,29 @@ pub enum BenchCommand {
         #[arg(long, env = "TEST_DATABASE_URL")]
         postgres: Option<String>,
     },
+    /// The HTTP service under load on loopback: GET of a statement (req/s, p50, p99) and concurrent
+    /// declarations (appends/s, p50, p99, then verify and exactly-once checks), on SQLite and (with
+    /// --postgres) PostgreSQL.
+    Http {
+        /// Concurrent connections of the GET load.
+        #[arg(long, default_value_t = 16)]
+        get_connections: usize,
+        /// Concurrent connections of the POST load.
+        #[arg(long, default_value_t = 64)]
+        post_connections: usize,
+        /// Statements the POST load is spread over.
+        #[arg(long, default_value_t = 16)]
+        statements: usize,
+        /// Lines of the statement the GET load reads.
+        #[arg(long, default_value_t = 50)]
+        lines: usize,
+        /// Measured seconds of each load (after a one-second warm-up).
+        #[arg(long, default_value_t = 10.0)]
+        seconds: f64,
+        /// An administrative PostgreSQL URL (a scratch database is created under it and dropped).
+        #[arg(long, env = "TEST_DATABASE_URL")]
+        postgres: Option<String>,
+    },
     /// Payroll import of a generated 10 000 × 40 recap against raw calamine and openpyxl
     /// (run scripts/bench-venv.sh first for the openpyxl figure).
     Payroll {
@@ -354,6 +377,25 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 bench_store_cli(append_events, batch, replay_events, postgres).await?;
                 Ok(ExitCode::SUCCESS)
             }
+            BenchCommand::Http {
+                get_connections,
+                post_connections,
+                statements,
+                lines,
+                seconds,
+                postgres,
+            } => {
+                let params = crate::bench_http::HttpBenchParams {
+                    get_connections,
+                    post_connections,
+                    post_statements: statements,
+                    seconds,
+                    lines,
+                    ..crate::bench_http::HttpBenchParams::default()
+                };
+                bench_http_cli(&params, postgres).await?;
+                Ok(ExitCode::SUCCESS)
+            }
             BenchCommand::Payroll { employees } => {
                 let mut params =
                     crate::payroll::bench::BenchParams::standard(std::path::Path::new("."));
@@ -467,6 +509,37 @@ async fn bench_store_cli(
                 .await
                 .ok();
             }
+            result?.print();
+        }
+    }
+    Ok(())
+}
+
+async fn bench_http_cli(
+    params: &crate::bench_http::HttpBenchParams,
+    postgres: Option<String>,
+) -> anyhow::Result<()> {
+    let dir = tempfile::tempdir()?;
+    let url = dir
+        .path()
+        .join("bench-http.db")
+        .to_string_lossy()
+        .to_string();
+    crate::bench_http::run("sqlite", &url, params)
+        .await?
+        .print();
+    match postgres {
+        None => println!("postgres  skipped: no --postgres URL and TEST_DATABASE_URL unset"),
+        Some(admin) => {
+            let db = format!("cl_bench_http_{}", uuid::Uuid::new_v4().simple());
+            pg_admin(&admin, &format!("CREATE DATABASE {db}")).await?;
+            let result = crate::bench_http::run("postgres", &replace_db(&admin, &db), params).await;
+            pg_admin(
+                &admin,
+                &format!("DROP DATABASE IF EXISTS {db} WITH (FORCE)"),
+            )
+            .await
+            .ok();
             result?.print();
         }
     }

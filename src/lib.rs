@@ -7,6 +7,7 @@
 pub mod actor;
 pub mod app;
 pub mod bench;
+pub mod bench_http;
 pub mod cli;
 pub mod cli_documents;
 pub mod cli_ops;

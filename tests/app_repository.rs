@@ -64,7 +64,7 @@ async fn debit(
             None,
             &m,
             &Debit { cents },
-            |state: &Account, _| {
+            move |state: &Account, _| {
                 if state.balance_cents < cents {
                     return Err(Insufficient {
                         available: state.balance_cents,
@@ -84,7 +84,7 @@ async fn credit(repo: &Repository<Account>, cents: i64) {
         None,
         &meta("credit"),
         &Debit { cents },
-        |_: &Account, _| Ok::<_, Insufficient>(vec![AccountEvent::Credited { cents }]),
+        move |_: &Account, _| Ok::<_, Insufficient>(vec![AccountEvent::Credited { cents }]),
     )
     .await
     .unwrap();

@@ -15,8 +15,10 @@ use crate::store::{ReadBound, StoreError};
 use chrono::{DateTime, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 
+pub const BATCH_STREAM_PREFIX: &str = "payment-batches/";
+
 pub fn batch_stream(domain: DomainId) -> String {
-    format!("payment-batches/{domain}")
+    format!("{BATCH_STREAM_PREFIX}{domain}")
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -221,7 +223,7 @@ impl Ledger {
                     Some(version),
                     &request.metadata_for(&access.actor),
                     &batch_id,
-                    |_: &BatchHistory, _| Ok::<_, std::convert::Infallible>(vec![event.clone()]),
+                    move |_: &BatchHistory, _| Ok::<_, std::convert::Infallible>(vec![event]),
                 )
                 .await?;
         }

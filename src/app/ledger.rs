@@ -4,12 +4,13 @@
 //!
 //! Streams: `catalogue`, `candidates`, and `statement/{FINESS}/{DOMAIN}` per candidate × domain.
 
+use super::read_model::{CachedView, ReadModels, ViewKey};
 use super::repository::{Aggregate, CommandError, EventInfo, Repository};
 use crate::actor::{Actor, Role};
 use crate::domain::catalogue::{Catalogue, CatalogueError};
 use crate::domain::statement::{
-    self, compute_subsidy, decide, flags, DecisionContext, Flag, FlagInputs, ForeignInvoice,
-    LineContent, Refusal, Statement, StatementCommand, StatementEvent, SubsidyReport,
+    self, compute_subsidy, decide, flags, DecisionContext, Flag, FlagInputs, Refusal, Statement,
+    StatementCommand, StatementEvent, SubsidyReport,
 };
 use crate::domain::{Candidate, DomainId, Finess};
 use crate::import::ImportError;
@@ -18,7 +19,9 @@ use crate::store::{EventMetadata, EventStore, ReadBound, StoreError};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
-use std::sync::Arc;
+use std::sync::atomic::AtomicI64;
+use std::sync::{Arc, Mutex};
+use tokio::task::JoinHandle;
 
 pub const CATALOGUE_STREAM: &str = "catalogue";
 pub const CANDIDATES_STREAM: &str = "candidates";
@@ -114,6 +117,8 @@ pub enum LedgerError {
     Template(Vec<crate::template::CellError>),
     #[error("export de la trame impossible : {0}")]
     Export(String),
+    #[error("état financier illisible : {0}")]
+    View(String),
     #[error(transparent)]
     Store(#[from] StoreError),
 }
@@ -268,6 +273,18 @@ pub struct CandidateImportSummary {
     pub unchanged: Vec<Finess>,
 }
 
+/// What a statement command did.
+#[derive(Debug, Clone)]
+pub struct CommandReport {
+    /// The stream version once the command is committed (read back from the read model: a command
+    /// committed just after it may already be folded in).
+    pub version: i64,
+    /// False when nothing was appended: an idempotent replay, or a command with no effect.
+    pub appended: bool,
+    /// The statement at `version`, shared with the read model.
+    pub statement: Arc<Statement>,
+}
+
 /// A statement as read: its state, figures and flags.
 #[derive(Debug, Clone, Serialize)]
 pub struct StatementView {
@@ -298,25 +315,62 @@ pub struct Ledger {
     /// One payment batch at a time in this process: two batches run together would compute the same
     /// batch id and share its orders' idempotency keys.
     pub(crate) batch_lock: tokio::sync::Mutex<()>,
+    /// The read models the repositories above share, fed by one follower of the global order.
+    models: Arc<ReadModels>,
+    follower: Mutex<Option<JoinHandle<()>>>,
+}
+
+impl Drop for Ledger {
+    fn drop(&mut self) {
+        if let Some(follower) = self.follower.get_mut().ok().and_then(|f| f.take()) {
+            follower.abort();
+        }
+    }
 }
 
 impl Ledger {
-    /// Opens the service over a store and rebuilds its read models from the events.
+    /// Opens the service over a store and builds its read models from the events (one pass over the
+    /// global order).
     pub async fn open(store: EventStore, catalogue: Catalogue) -> Result<Ledger, LedgerError> {
+        let models = Arc::new(ReadModels::new(store.clone()));
         let ledger = Ledger {
             catalogue: Arc::new(catalogue),
-            catalogue_history: Repository::new(store.clone()),
-            candidates: Repository::new(store.clone()),
-            statements: Repository::new(store.clone()),
-            payroll: Repository::new(store.clone()),
-            batches: Repository::new(store.clone()),
+            catalogue_history: models.catalogue_history.clone(),
+            candidates: models.candidates.clone(),
+            statements: models.statements.clone(),
+            payroll: models.payroll.clone(),
+            batches: models.batches.clone(),
             batch_lock: tokio::sync::Mutex::new(()),
+            models,
+            follower: Mutex::new(None),
             store,
         };
-        ledger.catalogue_history.load(CATALOGUE_STREAM).await?;
-        ledger.candidates.load(CANDIDATES_STREAM).await?;
-        ledger.statements.rebuild(STATEMENT_STREAM_PREFIX).await?;
+        ledger.models.catch_up(None).await?;
         Ok(ledger)
+    }
+
+    /// Starts the follower that applies writes of other processes to the read models (polling every
+    /// [`super::read_model::FOLLOW_POLL_INTERVAL`]) and of this one as soon as they commit. Writes
+    /// made through this process are visible to the next read without it; `serve` starts it. Stops
+    /// when the ledger is dropped. Idempotent.
+    pub fn start_follower(&self) {
+        if let Ok(mut follower) = self.follower.lock() {
+            if follower.is_none() {
+                *follower = Some(self.models.spawn_follower());
+            }
+        }
+    }
+
+    /// The position of the last event seen on a stream no read model folds (e.g. `tokens`), kept up
+    /// to date as the read models catch up (see [`Ledger::ensure_fresh`]).
+    pub fn watch_stream(&self, stream_id: &str) -> Arc<AtomicI64> {
+        self.models.watch_stream(stream_id)
+    }
+
+    /// Applies every write acknowledged in this process so far to the read models (no database
+    /// access when they are up to date).
+    pub async fn ensure_fresh(&self) -> Result<(), LedgerError> {
+        Ok(self.models.ensure_fresh().await?)
     }
 
     pub fn store(&self) -> &EventStore {
@@ -351,15 +405,18 @@ impl Ledger {
                 sha256: sha256_hex(text.as_bytes()),
             });
         }
-        let recorded = std::sync::Mutex::new(Vec::new());
+        let recorded = Arc::new(std::sync::Mutex::new(Vec::new()));
+        let recorded_by_decide = recorded.clone();
+        let proposed = events.clone();
         self.catalogue_history
             .execute(
                 CATALOGUE_STREAM,
                 request.expected_version,
                 &request.metadata(actor),
                 &events,
-                |history: &CatalogueHistory, _| {
-                    let fresh: Vec<CatalogueEvent> = events
+                move |history: &CatalogueHistory, _| {
+                    let recorded = recorded_by_decide;
+                    let fresh: Vec<CatalogueEvent> = proposed
                         .iter()
                         .filter(|e| {
                             let CatalogueEvent::CatalogueDomainLoaded { domain, sha256, .. } = e;
@@ -377,7 +434,8 @@ impl Ledger {
                 },
             )
             .await?;
-        Ok(recorded.into_inner().unwrap_or_default())
+        let recorded = recorded.lock().map(|r| r.clone()).unwrap_or_default();
+        Ok(recorded)
     }
 
     /// Imports the candidate base (CSV or XLSX, admin). All rows are checked before anything is
@@ -411,23 +469,26 @@ impl Ledger {
             });
         };
         let source_sha256 = sha256_hex(bytes);
-        let mut summary = CandidateImportSummary {
+        let summary_cell = Arc::new(std::sync::Mutex::new(CandidateImportSummary {
             source_sha256: source_sha256.clone(),
             registered: Vec::new(),
             updated: Vec::new(),
             unchanged: Vec::new(),
-        };
-        let summary_cell = std::sync::Mutex::new(&mut summary);
+        }));
+        let summary_by_decide = summary_cell.clone();
+        let imported = candidates.clone();
+        let sha = source_sha256.clone();
         self.candidates
             .execute(
                 CANDIDATES_STREAM,
                 request.expected_version,
                 &request.metadata(actor),
                 &(&source_sha256, &candidates),
-                |base: &CandidateBase, _| {
+                move |base: &CandidateBase, _| {
+                    let source_sha256 = sha;
                     let mut events = Vec::new();
-                    let mut summary = summary_cell.lock().expect("summary lock");
-                    for candidate in &candidates {
+                    let mut summary = summary_by_decide.lock().expect("summary lock");
+                    for candidate in &imported {
                         match base.candidates.get(&candidate.finess) {
                             None => {
                                 summary.registered.push(candidate.finess.clone());
@@ -454,6 +515,7 @@ impl Ledger {
                 },
             )
             .await?;
+        let summary = summary_cell.lock().expect("summary lock").clone();
         Ok(summary)
     }
 
@@ -492,7 +554,22 @@ impl Ledger {
         command: StatementCommand,
         request: &RequestMeta,
     ) -> Result<(i64, Statement), LedgerError> {
-        self.execute_batch(access, finess, domain, vec![command], request)
+        let report = self
+            .execute_reporting(access, finess, domain, command, request)
+            .await?;
+        Ok((report.version, Arc::unwrap_or_clone(report.statement)))
+    }
+
+    /// As [`Ledger::execute`], also telling whether the command appended anything.
+    pub async fn execute_reporting(
+        &self,
+        access: &Access,
+        finess: &Finess,
+        domain: DomainId,
+        command: StatementCommand,
+        request: &RequestMeta,
+    ) -> Result<CommandReport, LedgerError> {
+        self.execute_batch_reporting(access, finess, domain, vec![command], request)
             .await
             .map_err(|e| match e {
                 LedgerError::RefusedAt { refusal, .. } => LedgerError::Refused(refusal),
@@ -510,7 +587,46 @@ impl Ledger {
         commands: Vec<StatementCommand>,
         request: &RequestMeta,
     ) -> Result<(i64, Statement), LedgerError> {
-        self.execute_batch_with_documents(access, finess, domain, commands, &[], request)
+        let report = self
+            .execute_batch_reporting(access, finess, domain, commands, request)
+            .await?;
+        Ok((report.version, Arc::unwrap_or_clone(report.statement)))
+    }
+
+    /// Whether the candidate exists and this access may see it, from the read model (no database
+    /// access unless a write of this process is not applied yet): what an HTTP handler checks first.
+    pub async fn check_candidate_visible(
+        &self,
+        access: &Access,
+        finess: &Finess,
+    ) -> Result<(), LedgerError> {
+        let not_found = || LedgerError::NotFound(format!("candidat {finess}"));
+        if !access.may_see(finess) {
+            return Err(not_found());
+        }
+        self.models.ensure_fresh().await?;
+        let base = self
+            .models
+            .candidates
+            .snapshot(CANDIDATES_STREAM)
+            .ok_or_else(not_found)?;
+        if base.state.candidates.contains_key(finess) {
+            Ok(())
+        } else {
+            Err(not_found())
+        }
+    }
+
+    /// As [`Ledger::execute_batch`], also telling whether the commands appended anything.
+    pub async fn execute_batch_reporting(
+        &self,
+        access: &Access,
+        finess: &Finess,
+        domain: DomainId,
+        commands: Vec<StatementCommand>,
+        request: &RequestMeta,
+    ) -> Result<CommandReport, LedgerError> {
+        self.execute_batch_reporting_with_documents(access, finess, domain, commands, &[], request)
             .await
     }
 
@@ -522,10 +638,28 @@ impl Ledger {
         access: &Access,
         finess: &Finess,
         domain: DomainId,
-        mut commands: Vec<StatementCommand>,
+        commands: Vec<StatementCommand>,
         documents: &[crate::store::DocumentBlob],
         request: &RequestMeta,
     ) -> Result<(i64, Statement), LedgerError> {
+        let report = self
+            .execute_batch_reporting_with_documents(
+                access, finess, domain, commands, documents, request,
+            )
+            .await?;
+        Ok((report.version, Arc::unwrap_or_clone(report.statement)))
+    }
+
+    /// As [`Ledger::execute_batch_with_documents`], also telling whether the commands appended anything.
+    pub async fn execute_batch_reporting_with_documents(
+        &self,
+        access: &Access,
+        finess: &Finess,
+        domain: DomainId,
+        mut commands: Vec<StatementCommand>,
+        documents: &[crate::store::DocumentBlob],
+        request: &RequestMeta,
+    ) -> Result<CommandReport, LedgerError> {
         let candidate = self.candidate(access, finess).await?;
         for (index, command) in commands.iter_mut().enumerate() {
             if let StatementCommand::AttachDocument(input) = command {
@@ -542,7 +676,7 @@ impl Ledger {
             }
         }
         let stream = statement_stream(finess, domain);
-        let catalogue = self.catalogue.domain(domain);
+        let catalogue = self.catalogue.clone();
         let role = access.actor.role;
         // The instant the store will record: never before the last recorded event (SPEC §8: payment
         // commands take their date from the recorded time).
@@ -554,6 +688,7 @@ impl Ledger {
                 .max(DateTime::from_timestamp_micros(head.recorded_at_us).unwrap_or_default()),
             None => self.store.clock().now(),
         };
+        let to_decide = commands.clone();
         let outcome = self
             .statements
             .execute_with_documents(
@@ -562,25 +697,35 @@ impl Ledger {
                 &request.metadata(&access.actor),
                 &commands,
                 documents,
-                |state: &Statement, _| {
+                move |state: &Statement, _| {
                     let ctx = DecisionContext {
-                        catalogue,
+                        catalogue: catalogue.domain(domain),
                         candidate: &candidate,
                         effective_at,
                         role,
                     };
+                    let refused = |index: usize, name: &'static str| {
+                        move |refusal| BatchRefusal {
+                            index,
+                            command: name,
+                            refusal,
+                        }
+                    };
+                    if let [command] = to_decide.as_slice() {
+                        // One command: decided on the state as it is (no working copy to evolve).
+                        let mut command = command.clone();
+                        statement::assign_line_id(&mut command, state);
+                        let name = command.name();
+                        return decide(state, &ctx, command).map_err(refused(1, name));
+                    }
                     let mut working = state.clone();
                     let mut all = Vec::new();
-                    for (index, command) in commands.iter().enumerate() {
+                    for (index, command) in to_decide.iter().enumerate() {
                         let mut command = command.clone();
                         statement::assign_line_id(&mut command, &working);
                         let name = command.name();
                         let events =
-                            decide(&working, &ctx, command).map_err(|refusal| BatchRefusal {
-                                index: index + 1,
-                                command: name,
-                                refusal,
-                            })?;
+                            decide(&working, &ctx, command).map_err(refused(index + 1, name))?;
                         for e in &events {
                             working.apply(e);
                         }
@@ -590,7 +735,11 @@ impl Ledger {
                 },
             )
             .await?;
-        Ok((outcome.version, outcome.state))
+        Ok(CommandReport {
+            version: outcome.version,
+            appended: outcome.append.as_ref().is_some_and(|a| !a.replayed),
+            statement: outcome.state,
+        })
     }
 
     /// The statement's Excel template (`.xlsx` bytes) now or as of an instant, for this viewer.
@@ -704,70 +853,177 @@ impl Ledger {
         domain: DomainId,
         as_of: Option<DateTime<Utc>>,
     ) -> Result<StatementView, LedgerError> {
+        match as_of {
+            None => Ok(self
+                .current_view(access, finess, domain)
+                .await?
+                .view_for(access.actor.role)
+                .clone()),
+            Some(instant) => self.statement_as_of(access, finess, domain, instant).await,
+        }
+    }
+
+    /// The current statement as JSON for this access (what `GET /api/statements/{finess}/{domain}`
+    /// answers), with its version: from the read model, computed and serialised once per change of
+    /// anything it depends on, then a lookup.
+    pub async fn statement_json(
+        &self,
+        access: &Access,
+        finess: &Finess,
+        domain: DomainId,
+    ) -> Result<(i64, Arc<[u8]>), LedgerError> {
+        let cached = self.current_view(access, finess, domain).await?;
+        let json = cached
+            .json_for(access.actor.role)
+            .map_err(|e| LedgerError::View(e.to_string()))?;
+        Ok((cached.view.version, json))
+    }
+
+    /// The current view from the read models: reused while the statement, the candidate base, the
+    /// candidate's payroll book and the other statements' invoices that could duplicate its own are
+    /// unchanged; computed (subsidy, flags) otherwise. No database access unless a write acknowledged
+    /// in this process is not applied yet.
+    async fn current_view(
+        &self,
+        access: &Access,
+        finess: &Finess,
+        domain: DomainId,
+    ) -> Result<Arc<CachedView>, LedgerError> {
+        let not_found_candidate = || LedgerError::NotFound(format!("candidat {finess}"));
+        if !access.may_see(finess) {
+            return Err(not_found_candidate());
+        }
+        self.models.ensure_fresh().await?;
+        let base = self
+            .models
+            .candidates
+            .snapshot(CANDIDATES_STREAM)
+            .ok_or_else(not_found_candidate)?;
+        let candidate = base
+            .state
+            .candidates
+            .get(finess)
+            .ok_or_else(not_found_candidate)?;
+        let stream = statement_stream(finess, domain);
+        let statement = self
+            .models
+            .statements
+            .snapshot(&stream)
+            .filter(|s| s.version > 0)
+            .ok_or_else(|| LedgerError::NotFound(format!("état financier {finess} {domain}")))?;
+        let payroll = self
+            .models
+            .payroll
+            .snapshot(&super::payroll_service::payroll_stream(finess));
+        let mut key = ViewKey {
+            statement_version: statement.version,
+            candidates_version: base.version,
+            payroll_version: payroll.as_ref().map(|p| p.version).unwrap_or(0),
+            invoices_generation: self.models.invoices_generation(&stream),
+        };
+        if let Some(cached) = self.models.view(&stream) {
+            if cached.key == key {
+                return Ok(cached);
+            }
+        }
+        let (generation, other_invoices) =
+            self.models
+                .foreign_invoices(&stream, finess, &statement.state);
+        key.invoices_generation = generation;
+        let (payroll_recaps, anonymisation_key) = payroll
+            .as_ref()
+            .map(|p| super::payroll_service::payroll_flag_inputs_of(&p.state))
+            .unwrap_or_default();
+        let view = self.view_of(
+            candidate,
+            domain,
+            stream.clone(),
+            statement.version,
+            None,
+            (*statement.state).clone(),
+            FlagInputs {
+                declaration_date: statement.state.declaration_date,
+                payroll_recaps,
+                anonymisation_key,
+                other_invoices,
+            },
+        );
+        let cached = Arc::new(CachedView::new(key, view));
+        self.models.keep_view(&stream, cached.clone());
+        Ok(cached)
+    }
+
+    /// The statement as it was at an instant: a replay of its stream up to it (the payroll documents
+    /// and the other statements' invoices are the current ones, as for a current read).
+    async fn statement_as_of(
+        &self,
+        access: &Access,
+        finess: &Finess,
+        domain: DomainId,
+        instant: DateTime<Utc>,
+    ) -> Result<StatementView, LedgerError> {
         let candidate = self.candidate(access, finess).await?;
         let stream = statement_stream(finess, domain);
-        let (version, state) = match as_of {
-            None => self.statements.load(&stream).await?,
-            Some(instant) => {
-                self.statements
-                    .load_as_of(&stream, ReadBound::as_of(instant))
-                    .await?
-            }
-        };
+        let (version, state) = self
+            .statements
+            .load_as_of(&stream, ReadBound::as_of(instant))
+            .await?;
         if version == 0 {
             return Err(LedgerError::NotFound(format!(
                 "état financier {finess} {domain}"
             )));
         }
-        let catalogue = self.catalogue.domain(domain);
-        let subsidy = compute_subsidy(&state, catalogue, &candidate).map_err(|e| e.to_string());
         let (payroll_recaps, anonymisation_key) = self.payroll_flag_inputs(finess).await?;
+        self.models.ensure_fresh().await?;
+        let (_, other_invoices) = self.models.foreign_invoices(&stream, finess, &state);
         let inputs = FlagInputs {
             declaration_date: state.declaration_date,
             payroll_recaps,
             anonymisation_key,
-            other_invoices: self.other_invoices(finess),
+            other_invoices,
         };
-        let mut all_flags = flags(&state, catalogue, &candidate, &inputs);
-        let checklist = statement::document_checklist(&state, catalogue, &candidate, &inputs);
-        if access.actor.role == Role::Etablissement {
-            all_flags = statement::flags::establishment_view(all_flags);
-        }
-        Ok(StatementView {
-            candidate,
+        let mut view = self.view_of(
+            &candidate,
             domain,
-            stream_id: stream,
+            stream,
+            version,
+            Some(instant),
+            state,
+            inputs,
+        );
+        if access.actor.role == Role::Etablissement {
+            view.flags = statement::flags::establishment_view(view.flags);
+        }
+        Ok(view)
+    }
+
+    /// Figures and every flag of a statement state (pure).
+    #[allow(clippy::too_many_arguments)]
+    fn view_of(
+        &self,
+        candidate: &Candidate,
+        domain: DomainId,
+        stream_id: String,
+        version: i64,
+        as_of: Option<DateTime<Utc>>,
+        state: Statement,
+        inputs: FlagInputs,
+    ) -> StatementView {
+        let catalogue = self.catalogue.domain(domain);
+        let subsidy = compute_subsidy(&state, catalogue, candidate).map_err(|e| e.to_string());
+        let all_flags = flags(&state, catalogue, candidate, &inputs);
+        let checklist = statement::document_checklist(&state, catalogue, candidate, &inputs);
+        StatementView {
+            candidate: candidate.clone(),
+            domain,
+            stream_id,
             version,
             as_of,
             statement: state,
             subsidy,
             flags: all_flags,
             checklist,
-        })
-    }
-
-    /// Invoices of every other candidate's statements (for the cross-candidate duplicate flag).
-    fn other_invoices(&self, finess: &Finess) -> Vec<ForeignInvoice> {
-        let mut invoices = Vec::new();
-        for (_, _, statement) in self.statements.all_cached() {
-            let Some(candidate) = &statement.candidate else {
-                continue;
-            };
-            if candidate == finess {
-                continue;
-            }
-            for line in statement.active_lines() {
-                if let LineContent::External(invoice) = &line.content {
-                    invoices.push(ForeignInvoice {
-                        candidate: candidate.clone(),
-                        line_id: line.id.clone(),
-                        supplier: invoice.supplier.clone(),
-                        invoice_number: invoice.invoice_number.clone(),
-                    });
-                }
-            }
         }
-        invoices
     }
 
     /// Every statement stream this access may see: (candidate, domain).
@@ -775,8 +1031,10 @@ impl Ledger {
         &self,
         access: &Access,
     ) -> Result<Vec<(Finess, DomainId)>, LedgerError> {
+        self.models.ensure_fresh().await?;
         let mut out = Vec::new();
-        for (_, _, statement) in self.statements.all_cached() {
+        for (_, cached) in self.statements.snapshots() {
+            let statement = &cached.state;
             if let (Some(candidate), Some(domain)) = (&statement.candidate, statement.domain) {
                 if access.may_see(candidate) {
                     out.push((candidate.clone(), domain));

@@ -3,9 +3,12 @@ pub mod batches;
 pub mod documents;
 pub mod ledger;
 pub mod payroll_service;
+pub mod read_model;
 pub mod repository;
 pub mod template_map;
 
 pub use documents::{DocumentUpload, DocumentsView};
-pub use ledger::{Access, Ledger, LedgerError, RequestMeta, StatementView};
-pub use repository::{Aggregate, CommandError, CommandOutcome, EventInfo, Repository};
+pub use ledger::{Access, CommandReport, Ledger, LedgerError, RequestMeta, StatementView};
+pub use repository::{
+    Aggregate, Applied, Cached, CommandError, CommandOutcome, EventInfo, Repository,
+};

@@ -238,6 +238,7 @@ impl Ledger {
         let file = file_name.to_string();
         // The file itself is kept as a supporting document, in the same transaction as its recaps.
         let blob = kept_file(file_name, bytes);
+        let file_sha = sha.clone();
         self.payroll
             .execute_with_documents(
                 &stream,
@@ -245,8 +246,8 @@ impl Ledger {
                 &request.metadata_for(&access.actor),
                 &(&sha, "payroll"),
                 std::slice::from_ref(&blob),
-                |book: &PayrollBook, _| {
-                    if book.files.contains(&sha) {
+                move |book: &PayrollBook, _| {
+                    if book.files.contains(&file_sha) {
                         return Ok(Vec::new());
                     }
                     for event in &events {
@@ -265,7 +266,7 @@ impl Ledger {
                             }
                         }
                     }
-                    Ok(events.clone())
+                    Ok(events)
                 },
             )
             .await
@@ -302,6 +303,7 @@ impl Ledger {
         let count = entries.len();
         let sha = sha256_hex(bytes);
         let blob = kept_file(file_name, bytes);
+        let key_sha = sha.clone();
         let outcome = self
             .payroll
             .execute_with_documents(
@@ -310,14 +312,14 @@ impl Ledger {
                 &request.metadata_for(&access.actor),
                 &(&sha, "key"),
                 std::slice::from_ref(&blob),
-                |book: &PayrollBook, _| {
-                    if book.key_sha256.as_deref() == Some(sha.as_str()) {
+                move |book: &PayrollBook, _| {
+                    if book.key_sha256.as_deref() == Some(key_sha.as_str()) {
                         return Ok::<_, std::convert::Infallible>(Vec::new());
                     }
                     Ok(vec![PayrollEvent::AnonymisationKeyImported {
                         schema_version: 1,
-                        source_sha256: sha.clone(),
-                        entries: entries.clone(),
+                        source_sha256: key_sha,
+                        entries,
                     }])
                 },
             )
@@ -481,31 +483,37 @@ impl Ledger {
     pub(crate) async fn payroll_flag_inputs(
         &self,
         finess: &Finess,
-    ) -> Result<
-        (
-            Vec<PayrollRecapSummary>,
-            Option<BTreeMap<Matricule, Matricule>>,
-        ),
-        LedgerError,
-    > {
+    ) -> Result<PayrollFlagInputs, LedgerError> {
         let (_, book) = self.payroll.load(&payroll_stream(finess)).await?;
-        let recaps = book
-            .recaps
-            .iter()
-            .map(|(key, r)| PayrollRecapSummary {
-                matricule: r.matricule.clone(),
-                period_start: r.period_start,
-                period_end: r.period_end,
-                gross_total: r.total_gross,
-                source_sha256: book.recap_sources.get(key).cloned(),
-            })
-            .collect();
-        let key = book.key.map(|entries| {
-            entries
-                .into_iter()
-                .filter_map(|(p, m)| Matricule::parse(&p).ok().map(|p| (p, m)))
-                .collect()
-        });
-        Ok((recaps, key))
+        Ok(payroll_flag_inputs_of(&book))
     }
+}
+
+/// The payroll recaps and the anonymisation key as the flags take them.
+pub(crate) type PayrollFlagInputs = (
+    Vec<PayrollRecapSummary>,
+    Option<BTreeMap<Matricule, Matricule>>,
+);
+
+/// What the flags need of a candidate's payroll book (pure: the read path computes it from the read
+/// model).
+pub(crate) fn payroll_flag_inputs_of(book: &PayrollBook) -> PayrollFlagInputs {
+    let recaps = book
+        .recaps
+        .iter()
+        .map(|(key, r)| PayrollRecapSummary {
+            matricule: r.matricule.clone(),
+            period_start: r.period_start,
+            period_end: r.period_end,
+            gross_total: r.total_gross,
+            source_sha256: book.recap_sources.get(key).cloned(),
+        })
+        .collect();
+    let key = book.key.as_ref().map(|entries| {
+        entries
+            .iter()
+            .filter_map(|(p, m)| Matricule::parse(p).ok().map(|p| (p, m.clone())))
+            .collect()
+    });
+    (recaps, key)
 }

@@ -1,10 +1,11 @@
-//! Command handling over the event store: load a stream's state, decide, append, commit; current
-//! reads from an in-memory read model kept up to date from the events; as-of reads by replay.
+//! Command handling over the event store: load a stream's state, decide, append, commit (group commit,
+//! see [`EventStore::write`]); current reads from an in-memory read model kept up to date from the
+//! events; as-of reads by replay.
 
 use crate::store::hash::{canonical_json, sha256_hex};
 use crate::store::{
     AppendResult, DocumentBlob, EventMetadata, EventStore, ExpectedVersion, NewEvent, ReadBound,
-    RecordedEvent, StoreError,
+    RecordedEvent, StoreError, WriteTx,
 };
 use chrono::{DateTime, Utc};
 use serde::de::DeserializeOwned;
@@ -60,20 +61,60 @@ pub enum CommandError<E: std::error::Error + 'static> {
 pub struct CommandOutcome<A> {
     /// None when the decision produced no event (nothing to do).
     pub append: Option<AppendResult>,
+    /// The stream's version and state once the command is committed (read back from the read model
+    /// caught up with the database: a later command may already be folded in).
     pub version: i64,
-    pub state: A,
+    pub state: Arc<A>,
 }
 
-#[derive(Clone)]
-struct Cached<A> {
-    version: i64,
-    state: A,
+/// A state and the stream version it reflects, as the read model holds it (cheap to clone: the state
+/// is shared).
+#[derive(Debug, PartialEq)]
+pub struct Cached<A> {
+    pub version: i64,
+    pub state: Arc<A>,
 }
 
-/// Loads, caches and changes the states of one kind of stream.
+impl<A> Clone for Cached<A> {
+    fn clone(&self) -> Self {
+        Cached {
+            version: self.version,
+            state: self.state.clone(),
+        }
+    }
+}
+
+/// Called under the read model's lock each time a stream's state is replaced by a newer one (derived
+/// read models mark what they must recompute).
+pub type Observer<A> = Arc<dyn Fn(&str, &Cached<A>) + Send + Sync>;
+
+type Cache<A> = Arc<RwLock<HashMap<String, Cached<A>>>>;
+
+/// What [`Repository::apply_recorded`] did with an event.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Applied {
+    Applied,
+    /// The read model already holds this version (or a later one).
+    AlreadySeen,
+    /// The read model misses events before this one (load the stream to catch up).
+    Gap,
+}
+
+/// Loads, caches and changes the states of one kind of stream. Clones share the same read model.
 pub struct Repository<A: Aggregate> {
     store: EventStore,
-    cache: RwLock<HashMap<String, Arc<Cached<A>>>>,
+    cache: Cache<A>,
+    observer: Option<Observer<A>>,
+}
+
+impl<A: Aggregate> Clone for Repository<A> {
+    fn clone(&self) -> Self {
+        Repository {
+            store: self.store.clone(),
+            cache: self.cache.clone(),
+            observer: self.observer.clone(),
+        }
+    }
 }
 
 pub fn decode<A: Aggregate>(event: &RecordedEvent) -> Result<A::Event, (i64, String)> {
@@ -89,11 +130,25 @@ pub fn fold<A: Aggregate>(events: &[RecordedEvent]) -> Result<A, (i64, String)> 
     Ok(state)
 }
 
+fn corrupt((position, reason): (i64, String)) -> StoreError {
+    StoreError::Corrupt { position, reason }
+}
+
 impl<A: Aggregate> Repository<A> {
     pub fn new(store: EventStore) -> Repository<A> {
         Repository {
             store,
-            cache: RwLock::new(HashMap::new()),
+            cache: Arc::new(RwLock::new(HashMap::new())),
+            observer: None,
+        }
+    }
+
+    /// A repository whose `observer` hears of every state replaced in its read model.
+    pub fn with_observer(store: EventStore, observer: Observer<A>) -> Repository<A> {
+        Repository {
+            store,
+            cache: Arc::new(RwLock::new(HashMap::new())),
+            observer: Some(observer),
         }
     }
 
@@ -101,79 +156,148 @@ impl<A: Aggregate> Repository<A> {
         &self.store
     }
 
-    fn cached(&self, stream_id: &str) -> Option<Arc<Cached<A>>> {
+    fn cached(&self, stream_id: &str) -> Option<Cached<A>> {
         self.cache
             .read()
             .ok()
             .and_then(|c| c.get(stream_id).cloned())
     }
 
-    fn remember(&self, stream_id: &str, cached: Cached<A>) {
-        if let Ok(mut cache) = self.cache.write() {
-            let newer = cache
-                .get(stream_id)
-                .is_none_or(|c| c.version < cached.version);
-            if newer {
-                cache.insert(stream_id.to_string(), Arc::new(cached));
+    /// Folds `events` (in version order, from the database) into the read model: those it does not
+    /// hold yet are applied, in place when no reader shares the state. Returns what it holds after.
+    fn fold_in(&self, stream_id: &str, events: &[RecordedEvent]) -> Result<Cached<A>, StoreError> {
+        let mut cache = self.cache.write().map_err(|_| StoreError::Corrupt {
+            position: 0,
+            reason: "read model lock poisoned".into(),
+        })?;
+        let current = cache.get(stream_id).map(|c| c.version).unwrap_or(0);
+        let fresh: Vec<&RecordedEvent> = events
+            .iter()
+            .filter(|e| e.stream_version > current)
+            .collect();
+        match fresh.first() {
+            None => {
+                return Ok(cache.get(stream_id).cloned().unwrap_or(Cached {
+                    version: 0,
+                    state: Arc::new(A::default()),
+                }))
             }
+            Some(first) if first.stream_version != current + 1 => {
+                return Err(StoreError::Corrupt {
+                    position: first.position,
+                    reason: format!(
+                        "stream {stream_id}: version {} follows {current}",
+                        first.stream_version
+                    ),
+                })
+            }
+            Some(_) => {}
+        }
+        let mut cached = cache.remove(stream_id).unwrap_or(Cached {
+            version: 0,
+            state: Arc::new(A::default()),
+        });
+        let mut failure = None;
+        {
+            // Unshared (no reader holds it): changed in place, no copy.
+            let state = Arc::make_mut(&mut cached.state);
+            for event in fresh {
+                match decode::<A>(event) {
+                    Ok(decoded) => {
+                        state.apply(&decoded, &EventInfo::of(event));
+                        cached.version = event.stream_version;
+                    }
+                    Err(err) => {
+                        failure = Some(corrupt(err));
+                        break;
+                    }
+                }
+            }
+        }
+        if let Some(observer) = &self.observer {
+            observer(stream_id, &cached);
+        }
+        cache.insert(stream_id.to_string(), cached.clone());
+        match failure {
+            Some(err) => Err(err),
+            None => Ok(cached),
         }
     }
 
-    fn catch_up(
-        &self,
-        stream_id: &str,
-        base: Option<Arc<Cached<A>>>,
-        tail: &[RecordedEvent],
-    ) -> Result<Cached<A>, CommandError<std::convert::Infallible>> {
-        let mut cached = base.map(|c| (*c).clone()).unwrap_or(Cached {
-            version: 0,
-            state: A::default(),
-        });
-        for event in tail {
-            let decoded = decode::<A>(event)
-                .map_err(|(position, reason)| CommandError::Decode { position, reason })?;
-            cached.state.apply(&decoded, &EventInfo::of(event));
-            cached.version = event.stream_version;
+    /// Applies one committed event of this kind of stream to the read model (the follower's path,
+    /// in global order): the same decode and fold as a rebuild, so both give the same state.
+    pub fn apply_recorded(&self, event: &RecordedEvent) -> Result<Applied, StoreError> {
+        let current = self
+            .cache
+            .read()
+            .ok()
+            .and_then(|c| c.get(&event.stream_id).map(|c| c.version))
+            .unwrap_or(0);
+        if event.stream_version <= current {
+            return Ok(Applied::AlreadySeen);
         }
-        if !tail.is_empty() {
-            self.remember(stream_id, cached.clone());
+        if event.stream_version != current + 1 {
+            return Ok(Applied::Gap);
         }
-        Ok(cached)
+        match self.fold_in(&event.stream_id, std::slice::from_ref(event)) {
+            Ok(_) => Ok(Applied::Applied),
+            // Another path moved the read model in between: it holds this event or a later one.
+            Err(StoreError::Corrupt { .. })
+                if self.version_of(&event.stream_id) >= event.stream_version =>
+            {
+                Ok(Applied::AlreadySeen)
+            }
+            Err(err) => Err(err),
+        }
+    }
+
+    fn version_of(&self, stream_id: &str) -> i64 {
+        self.cached(stream_id).map(|c| c.version).unwrap_or(0)
+    }
+
+    /// The state the read model holds, shared (no copy), without touching the database.
+    pub fn snapshot(&self, stream_id: &str) -> Option<Cached<A>> {
+        self.cached(stream_id)
+    }
+
+    /// Every state the read model holds, shared, in stream id order.
+    pub fn snapshots(&self) -> Vec<(String, Cached<A>)> {
+        let mut all: Vec<(String, Cached<A>)> = self
+            .cache
+            .read()
+            .map(|c| c.iter().map(|(k, v)| (k.clone(), v.clone())).collect())
+            .unwrap_or_default();
+        all.sort_by(|a, b| a.0.cmp(&b.0));
+        all
+    }
+
+    /// The current state, shared (read model caught up with any event written elsewhere: one query
+    /// for the events it does not hold yet).
+    pub async fn load_shared(&self, stream_id: &str) -> Result<Cached<A>, StoreError> {
+        let after = self.version_of(stream_id);
+        let tail = self.store.read_stream_after(stream_id, after).await?;
+        self.fold_in(stream_id, &tail)
     }
 
     /// The current state and version (read model, caught up with any event written elsewhere).
     pub async fn load(&self, stream_id: &str) -> Result<(i64, A), StoreError> {
-        let base = self.cached(stream_id);
-        let after = base.as_ref().map(|c| c.version).unwrap_or(0);
-        let tail = self.store.read_stream_after(stream_id, after).await?;
-        let cached = self
-            .catch_up(stream_id, base, &tail)
-            .map_err(|e| StoreError::Corrupt {
-                position: 0,
-                reason: e.to_string(),
-            })?;
-        Ok((cached.version, cached.state))
+        let cached = self.load_shared(stream_id).await?;
+        Ok((cached.version, (*cached.state).clone()))
     }
 
     /// The current state from the read model only, without touching the database (may lag behind
     /// events written by another process until the next `load`).
     pub fn peek(&self, stream_id: &str) -> Option<(i64, A)> {
-        self.cached(stream_id).map(|c| (c.version, c.state.clone()))
+        self.cached(stream_id)
+            .map(|c| (c.version, (*c.state).clone()))
     }
 
     /// Every cached state: (stream id, version, state), in stream id order.
     pub fn all_cached(&self) -> Vec<(String, i64, A)> {
-        let mut all: Vec<(String, i64, A)> = self
-            .cache
-            .read()
-            .map(|c| {
-                c.iter()
-                    .map(|(k, v)| (k.clone(), v.version, v.state.clone()))
-                    .collect()
-            })
-            .unwrap_or_default();
-        all.sort_by(|a, b| a.0.cmp(&b.0));
-        all
+        self.snapshots()
+            .into_iter()
+            .map(|(k, c)| (k, c.version, (*c.state).clone()))
+            .collect()
     }
 
     /// The state as it was: a replay up to the bound.
@@ -184,8 +308,7 @@ impl<A: Aggregate> Repository<A> {
     ) -> Result<(i64, A), StoreError> {
         let events = self.store.read_stream(stream_id, bound).await?;
         let version = events.last().map(|e| e.stream_version).unwrap_or(0);
-        let state = fold::<A>(&events)
-            .map_err(|(position, reason)| StoreError::Corrupt { position, reason })?;
+        let state = fold::<A>(&events).map_err(corrupt)?;
         Ok((version, state))
     }
 
@@ -196,13 +319,19 @@ impl<A: Aggregate> Repository<A> {
             cache.retain(|k, _| !k.starts_with(prefix));
         }
         for id in &ids {
-            self.load(id).await?;
+            self.load_shared(id).await?;
         }
         Ok(ids.len())
     }
 
-    /// Decides under the write lock and appends. `command` is fingerprinted for the idempotency key:
-    /// the same key with the same command returns the first outcome; with another, a conflict.
+    /// Decides and appends through the store's group writer (one transaction for every command
+    /// waiting, see [`EventStore::write`]): inside the group's transaction the command's idempotency
+    /// key is checked, its stream caught up (the read model's state plus the events it does not hold
+    /// yet, those of earlier jobs of the same group included), the `If-Match` version checked,
+    /// `decide` run and the events appended. A refusal leaves nothing in the transaction. `command`
+    /// is fingerprinted for the idempotency key: the same key with the same command returns the first
+    /// outcome; with another, a conflict. Once committed, the read model is caught up with the stream
+    /// and its state returned.
     pub async fn execute<C, E, F>(
         &self,
         stream_id: &str,
@@ -212,9 +341,9 @@ impl<A: Aggregate> Repository<A> {
         decide: F,
     ) -> Result<CommandOutcome<A>, CommandError<E>>
     where
-        C: Serialize,
-        E: std::error::Error + 'static,
-        F: FnOnce(&A, i64) -> Result<Vec<A::Event>, E>,
+        C: Serialize + ?Sized,
+        E: std::error::Error + Send + 'static,
+        F: FnOnce(&A, i64) -> Result<Vec<A::Event>, E> + Send + 'static,
     {
         self.execute_with_documents(stream_id, expected, metadata, command, &[], decide)
             .await
@@ -232,9 +361,9 @@ impl<A: Aggregate> Repository<A> {
         decide: F,
     ) -> Result<CommandOutcome<A>, CommandError<E>>
     where
-        C: Serialize,
-        E: std::error::Error + 'static,
-        F: FnOnce(&A, i64) -> Result<Vec<A::Event>, E>,
+        C: Serialize + ?Sized,
+        E: std::error::Error + Send + 'static,
+        F: FnOnce(&A, i64) -> Result<Vec<A::Event>, E> + Send + 'static,
     {
         let fingerprint = {
             let value = serde_json::to_value(command).unwrap_or_default();
@@ -249,82 +378,190 @@ impl<A: Aggregate> Repository<A> {
                 .as_bytes(),
             )
         };
-        let mut tx = self.store.begin_write().await?;
-        if let Some(key) = &metadata.idempotency_key {
-            if let Some((first, stored)) = tx.find_idempotency_key(key).await? {
-                tx.rollback().await?;
-                if stored != fingerprint {
-                    return Err(StoreError::IdempotencyConflict { key: key.clone() }.into());
-                }
-                let (version, state) = self.load(stream_id).await?;
-                return Ok(CommandOutcome {
-                    append: Some(first),
-                    version,
-                    state,
-                });
-            }
-        }
-        let base = self.cached(stream_id);
-        let after = base.as_ref().map(|c| c.version).unwrap_or(0);
-        let tail = tx.read_stream_after(stream_id, after).await?;
-        let current = self.catch_up(stream_id, base, &tail).map_err(|e| match e {
-            CommandError::Decode { position, reason } => CommandError::Decode { position, reason },
-            CommandError::Store(s) => CommandError::Store(s),
-            CommandError::Rejected(never) => match never {},
-        })?;
-        if let Some(expected) = expected {
-            if expected != current.version {
-                tx.rollback().await?;
-                return Err(StoreError::Conflict {
-                    stream_id: stream_id.to_string(),
-                    expected: ExpectedVersion::Exact(expected),
-                    actual: current.version,
-                }
-                .into());
-            }
-        }
-        let events = match decide(&current.state, current.version) {
-            Ok(events) => events,
-            Err(refusal) => {
-                tx.rollback().await?;
-                return Err(CommandError::Rejected(refusal));
-            }
-        };
-        if events.is_empty() {
-            tx.rollback().await?;
-            return Ok(CommandOutcome {
-                append: None,
-                version: current.version,
-                state: current.state,
-            });
-        }
-        let mut new_events = Vec::with_capacity(events.len());
-        for event in &events {
-            let (event_type, schema_version) = A::event_type(event);
-            let payload = serde_json::to_value(event).map_err(|e| CommandError::Decode {
-                position: 0,
-                reason: e.to_string(),
-            })?;
-            new_events.push(NewEvent::new(event_type, schema_version, payload));
-        }
-        for document in documents {
-            tx.put_document(document).await?;
-        }
-        let result = tx
-            .append_with_fingerprint(
-                stream_id,
-                ExpectedVersion::Exact(current.version),
-                &new_events,
-                metadata,
-                Some(fingerprint),
-            )
+        let cache = self.cache.clone();
+        let stream = stream_id.to_string();
+        let metadata = metadata.clone();
+        let documents = documents.to_vec();
+        let append = self
+            .store
+            .write(move |tx: &mut WriteTx| {
+                Box::pin(async move {
+                    run_command::<A, E, F>(
+                        tx,
+                        &cache,
+                        &stream,
+                        expected,
+                        &metadata,
+                        fingerprint,
+                        &documents,
+                        decide,
+                    )
+                    .await
+                })
+            })
             .await?;
-        tx.commit().await?;
-        let (version, state) = self.load(stream_id).await?;
+        // Outside the writer: the committed events folded into the read model (in place), shared.
+        let current = self.load_shared(stream_id).await?;
         Ok(CommandOutcome {
-            append: Some(result),
-            version,
-            state,
+            append,
+            version: current.version,
+            state: current.state,
         })
+    }
+}
+
+/// The writer's own states of the streams its jobs changed, by stream, each at a version: the next
+/// job on the same stream goes on from it (caught up with any event after that version) instead of
+/// copying the read model's state again. Kept in the transaction's scratch space, so it follows the
+/// group writer from one committed group to the next, and is cleared when a job is rolled back or a
+/// transaction fails; never shown to the read model, which only ever holds committed states (it folds
+/// the same events into its own copy).
+struct Overlay<A>(HashMap<String, (i64, A)>);
+
+/// The most streams the writer keeps its own state of (a limit on the memory it doubles).
+pub const MAX_WRITER_STATES: usize = 1_024;
+
+impl<A> Default for Overlay<A> {
+    fn default() -> Self {
+        Overlay(HashMap::new())
+    }
+}
+
+/// A stream's state inside the transaction: shared with the read model while nothing needs to be
+/// applied to it, owned once it does.
+enum InTx<A> {
+    Shared(i64, Arc<A>),
+    Owned(i64, A),
+}
+
+impl<A: Aggregate> InTx<A> {
+    fn version(&self) -> i64 {
+        match self {
+            InTx::Shared(v, _) | InTx::Owned(v, _) => *v,
+        }
+    }
+
+    fn state(&self) -> &A {
+        match self {
+            InTx::Shared(_, s) => s,
+            InTx::Owned(_, s) => s,
+        }
+    }
+
+    /// Applies events (in version order) after the current version, copying a shared state first.
+    fn apply(self, events: &[RecordedEvent]) -> Result<InTx<A>, StoreError> {
+        if events.is_empty() {
+            return Ok(self);
+        }
+        let (mut version, mut state) = match self {
+            InTx::Shared(v, s) => (v, (*s).clone()),
+            InTx::Owned(v, s) => (v, s),
+        };
+        for event in events {
+            state.apply(&decode::<A>(event).map_err(corrupt)?, &EventInfo::of(event));
+            version = event.stream_version;
+        }
+        Ok(InTx::Owned(version, state))
+    }
+}
+
+/// The state of a stream inside a write transaction: the group's own state of it, or the read
+/// model's, plus the events neither holds yet (written by another process or by another kind of
+/// job of the same group).
+async fn current_in_tx<A: Aggregate>(
+    tx: &mut WriteTx,
+    cache: &Cache<A>,
+    stream_id: &str,
+) -> Result<InTx<A>, StoreError> {
+    let base = match tx.scratch::<Overlay<A>>().0.remove(stream_id) {
+        Some((version, state)) => InTx::Owned(version, state),
+        None => match cache.read().ok().and_then(|c| c.get(stream_id).cloned()) {
+            Some(cached) => InTx::Shared(cached.version, cached.state),
+            None => InTx::Shared(0, Arc::new(A::default())),
+        },
+    };
+    let tail = tx.read_stream_after(stream_id, base.version()).await?;
+    base.apply(&tail)
+}
+
+/// One command as a group job (see [`Repository::execute`]): the append it made, or the first one
+/// of its idempotency key, or none.
+async fn run_command<A, E, F>(
+    tx: &mut WriteTx,
+    cache: &Cache<A>,
+    stream_id: &str,
+    expected: Option<i64>,
+    metadata: &EventMetadata,
+    fingerprint: String,
+    documents: &[DocumentBlob],
+    decide: F,
+) -> Result<Option<AppendResult>, CommandError<E>>
+where
+    A: Aggregate,
+    E: std::error::Error + 'static,
+    F: FnOnce(&A, i64) -> Result<Vec<A::Event>, E>,
+{
+    if let Some(key) = &metadata.idempotency_key {
+        if let Some((first, stored)) = tx.find_idempotency_key(key).await? {
+            if stored != fingerprint {
+                return Err(StoreError::IdempotencyConflict { key: key.clone() }.into());
+            }
+            return Ok(Some(first));
+        }
+    }
+    let current = current_in_tx(tx, cache, stream_id).await?;
+    if let Some(expected) = expected {
+        if expected != current.version() {
+            return Err(StoreError::Conflict {
+                stream_id: stream_id.to_string(),
+                expected: ExpectedVersion::Exact(expected),
+                actual: current.version(),
+            }
+            .into());
+        }
+    }
+    let events = decide(current.state(), current.version()).map_err(CommandError::Rejected)?;
+    if events.is_empty() {
+        keep_in_overlay(tx, stream_id, current);
+        return Ok(None);
+    }
+    let mut new_events = Vec::with_capacity(events.len());
+    for event in &events {
+        let (event_type, schema_version) = A::event_type(event);
+        let payload = serde_json::to_value(event).map_err(|e| CommandError::Decode {
+            position: 0,
+            reason: e.to_string(),
+        })?;
+        new_events.push(NewEvent::new(event_type, schema_version, payload));
+    }
+    // The files the events refer to, in the same transaction (rolled back with the job if refused).
+    for document in documents {
+        tx.put_document(document).await?;
+    }
+    let (result, recorded) = tx
+        .append_recorded(
+            stream_id,
+            ExpectedVersion::Exact(current.version()),
+            &new_events,
+            metadata,
+            Some(fingerprint),
+        )
+        .await?;
+    // A state the group already owns goes on with the events as stored (exactly as a rebuild folds
+    // them); a state shared with the read model is not copied for this: the next job on the stream,
+    // if any, reads these events back.
+    if let InTx::Owned(..) = current {
+        keep_in_overlay(tx, stream_id, current.apply(&recorded)?);
+    }
+    Ok(Some(result))
+}
+
+fn keep_in_overlay<A: Aggregate>(tx: &mut WriteTx, stream_id: &str, state: InTx<A>) {
+    if let InTx::Owned(version, state) = state {
+        let overlay = &mut tx.scratch::<Overlay<A>>().0;
+        if overlay.len() >= MAX_WRITER_STATES {
+            overlay.clear();
+        }
+        overlay.insert(stream_id.to_string(), (version, state));
     }
 }

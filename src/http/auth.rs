@@ -2,7 +2,7 @@
 //! helpers every handler uses to build event metadata and read `If-Match`.
 
 use super::error::ApiError;
-use super::tokens::{self, TokenInfo};
+use super::tokens::TokenInfo;
 use super::AppState;
 use crate::actor::{Actor, Role};
 use crate::domain::ids::Finess;
@@ -109,7 +109,11 @@ impl FromRequest for Authenticated {
         Box::pin(async move {
             let state = state.ok_or_else(|| ApiError::internal(anyhow::anyhow!("no AppState")))?;
             let secret = secret.ok_or(ApiError::Unauthorized)?;
-            match tokens::authenticate(&state.store, &secret).await {
+            match state
+                .tokens
+                .authenticate(&state.store, &state.ledger, &secret)
+                .await
+            {
                 Ok(Some(info)) => Ok(Authenticated::from_token(info)),
                 Ok(None) => Err(ApiError::Unauthorized),
                 Err(err) => Err(ApiError::internal(err)),

@@ -77,6 +77,8 @@ pub struct AppState {
     pub clock: Arc<dyn Clock>,
     /// The ledger service (read models cached in memory), as the CLI and the demo use it.
     pub ledger: Arc<Ledger>,
+    /// Tokens recently authenticated (no database query per request).
+    pub tokens: Arc<tokens::TokenCache>,
 }
 
 #[derive(OpenApi)]
@@ -191,6 +193,12 @@ impl Application {
     pub async fn build(config: Config, store: EventStore) -> anyhow::Result<Application> {
         let (catalogue, _) = crate::demo::load_catalogue(&config.catalogue_dir)?;
         let ledger = Arc::new(Ledger::open(store.clone(), catalogue).await?);
+        // Current reads come from the read models: the follower applies every commit of this process
+        // as it happens and polls for those of other processes (README: "HTTP API").
+        ledger.start_follower();
+        let token_cache = Arc::new(tokens::TokenCache::new(
+            ledger.watch_stream(tokens::TOKENS_STREAM),
+        ));
         let listener = TcpListener::bind(&config.bind)
             .map_err(|e| anyhow::anyhow!("cannot bind {}: {e}", config.bind))?;
         let port = listener.local_addr()?.port();
@@ -199,6 +207,7 @@ impl Application {
             store,
             config: config.clone(),
             ledger,
+            tokens: token_cache,
         });
         let routes = app_config(&config);
         let doc = openapi();
@@ -250,6 +259,11 @@ impl Application {
 
     pub fn port(&self) -> u16 {
         self.port
+    }
+
+    /// A handle to stop the server (benches and tests that run it in-process).
+    pub fn server_handle(&self) -> actix_web::dev::ServerHandle {
+        self.server.handle()
     }
 
     /// Runs until SIGINT/SIGTERM (graceful: requests in flight finish, up to [`SHUTDOWN_TIMEOUT`]).

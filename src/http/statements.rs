@@ -127,6 +127,7 @@ impl From<LedgerError> for ApiError {
                 }
             }
             export @ LedgerError::Export(_) => ApiError::internal(export),
+            view @ LedgerError::View(_) => ApiError::internal(view),
             LedgerError::Store(store) => store.into(),
         }
     }
@@ -334,6 +335,17 @@ pub async fn get_statement(
 ) -> Result<HttpResponse, ApiError> {
     let (finess, domain) = statement_path(&path)?;
     let as_of = as_of(query.as_of.as_deref())?;
+    if as_of.is_none() {
+        // The read model's view, serialised once per change: a lookup.
+        let (version, json) = state
+            .ledger
+            .statement_json(&access(&auth), &finess, domain)
+            .await?;
+        return Ok(HttpResponse::Ok()
+            .insert_header((header::ETAG, etag(version)))
+            .insert_header(header::ContentType::json())
+            .body(web::Bytes::from_owner(json)));
+    }
     let view: StatementView = state
         .ledger
         .statement(&access(&auth), &finess, domain, as_of)
@@ -362,17 +374,18 @@ pub struct CommandResult {
 
 fn command_response(
     stream_id: String,
-    before: i64,
+    appended: bool,
     version: i64,
     statement: &Statement,
 ) -> HttpResponse {
-    let replayed = version <= before;
+    let replayed = !appended;
     let result = CommandResult {
         stream_id,
         version,
         replayed,
         status: serde_json::to_value(statement.status).unwrap_or_default(),
-        active_lines: statement.active_lines().count(),
+        // Counted without ordering the lines (`active_lines` sorts them).
+        active_lines: statement.lines.values().filter(|l| l.is_active()).count(),
         attainments: statement.attainments.len(),
         payments: serde_json::to_value(&statement.payments)
             .ok()
@@ -425,14 +438,21 @@ pub async fn post_command(
     let meta = request_meta(&auth, &req)?;
     let access = access(&auth);
     // Visibility first, so that another candidate's statement answers 404 before anything else.
-    state.ledger.candidate(&access, &finess).await?;
-    let stream = crate::app::ledger::statement_stream(&finess, domain);
-    let before = state.store.stream_version(&stream).await?;
-    let (version, statement) = state
+    state
         .ledger
-        .execute(&access, &finess, domain, body.into_inner(), &meta)
+        .check_candidate_visible(&access, &finess)
         .await?;
-    Ok(command_response(stream, before, version, &statement))
+    let stream = crate::app::ledger::statement_stream(&finess, domain);
+    let report = state
+        .ledger
+        .execute_reporting(&access, &finess, domain, body.into_inner(), &meta)
+        .await?;
+    Ok(command_response(
+        stream,
+        report.appended,
+        report.version,
+        &report.statement,
+    ))
 }
 
 /// Runs several commands as one (a JSON array): all are appended in one transaction, or none. A
@@ -467,7 +487,10 @@ pub async fn post_batch(
     let (finess, domain) = statement_path(&path)?;
     let meta = request_meta(&auth, &req)?;
     let access = access(&auth);
-    state.ledger.candidate(&access, &finess).await?;
+    state
+        .ledger
+        .check_candidate_visible(&access, &finess)
+        .await?;
     let commands = body.into_inner();
     if commands.is_empty() || commands.len() > MAX_BATCH_COMMANDS {
         return Err(ApiError::bad_request(
@@ -476,12 +499,16 @@ pub async fn post_batch(
         ));
     }
     let stream = crate::app::ledger::statement_stream(&finess, domain);
-    let before = state.store.stream_version(&stream).await?;
-    let (version, statement) = state
+    let report = state
         .ledger
-        .execute_batch(&access, &finess, domain, commands, &meta)
+        .execute_batch_reporting(&access, &finess, domain, commands, &meta)
         .await?;
-    Ok(command_response(stream, before, version, &statement))
+    Ok(command_response(
+        stream,
+        report.appended,
+        report.version,
+        &report.statement,
+    ))
 }
 
 /// The statement's Excel template (trame de l'état financier), now or as of an instant.

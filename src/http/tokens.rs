@@ -13,6 +13,10 @@ use rand::RngCore;
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 use sqlx::Row;
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicI64, Ordering};
+use std::sync::{Arc, RwLock};
+use std::time::{Duration, Instant};
 use utoipa::ToSchema;
 
 /// The stream recording token creations and revocations.
@@ -158,6 +162,92 @@ pub async fn authenticate(
             Some(row) => Ok(Some(token_from_row!(row))),
         }
     })
+}
+
+/// How long an authenticated token is trusted, at most, without looking at the token table again
+/// (the bound on a revocation whose `TokenRevoked` event could not be recorded).
+pub const TOKEN_CACHE_TTL: Duration = Duration::from_secs(1);
+/// The most tokens remembered (the cache is emptied when full).
+pub const TOKEN_CACHE_MAX_ENTRIES: usize = 10_000;
+
+/// Tokens recently authenticated, so that a request costs no database query. An entry is trusted
+/// while no event was recorded on the stream `tokens` since it was checked (a revocation records
+/// `TokenRevoked` after revoking the row: in this process the next request sees it, from another
+/// process within the ledger follower's poll interval) and for at most [`TOKEN_CACHE_TTL`]. Unknown
+/// or revoked tokens are never remembered.
+pub struct TokenCache {
+    /// The position of the last event on the stream `tokens` the ledger's read models applied.
+    tokens_stream: Arc<AtomicI64>,
+    entries: RwLock<HashMap<String, CachedToken>>,
+}
+
+struct CachedToken {
+    info: TokenInfo,
+    checked_at: Instant,
+    tokens_position: i64,
+}
+
+impl TokenCache {
+    /// `tokens_stream`: from [`crate::app::Ledger::watch_stream`] on [`TOKENS_STREAM`].
+    pub fn new(tokens_stream: Arc<AtomicI64>) -> TokenCache {
+        TokenCache {
+            tokens_stream,
+            entries: RwLock::new(HashMap::new()),
+        }
+    }
+
+    /// As [`authenticate`], answered from memory while the entry is trusted. `ledger` is caught up
+    /// first, so a revocation made through this process is seen by the next request.
+    pub async fn authenticate(
+        &self,
+        store: &EventStore,
+        ledger: &crate::app::Ledger,
+        secret: &str,
+    ) -> Result<Option<TokenInfo>, TokenError> {
+        if !secret.starts_with(TOKEN_PREFIX) || secret.len() > 200 {
+            return Ok(None);
+        }
+        ledger.ensure_fresh().await.map_err(|e| match e {
+            crate::app::LedgerError::Store(store) => TokenError::Store(store),
+            other => TokenError::Invalid {
+                field: "token",
+                message: other.to_string(),
+            },
+        })?;
+        let hash = hash_token(secret);
+        // Read before the table: a revocation recorded after this read invalidates the entry.
+        let position = self.tokens_stream.load(Ordering::Acquire);
+        if let Ok(entries) = self.entries.read() {
+            if let Some(entry) = entries.get(&hash) {
+                if entry.tokens_position == position && entry.checked_at.elapsed() < TOKEN_CACHE_TTL
+                {
+                    return Ok(Some(entry.info.clone()));
+                }
+            }
+        }
+        let found = authenticate(store, secret).await?;
+        if let Ok(mut entries) = self.entries.write() {
+            match &found {
+                Some(info) => {
+                    if entries.len() >= TOKEN_CACHE_MAX_ENTRIES {
+                        entries.clear();
+                    }
+                    entries.insert(
+                        hash,
+                        CachedToken {
+                            info: info.clone(),
+                            checked_at: Instant::now(),
+                            tokens_position: position,
+                        },
+                    );
+                }
+                None => {
+                    entries.remove(&hash);
+                }
+            }
+        }
+        Ok(found)
+    }
 }
 
 pub async fn get(store: &EventStore, id: &str) -> Result<Option<TokenInfo>, TokenError> {

@@ -16,8 +16,11 @@
 //! Storage functions run inside a [`WriteTx`]; the command handler owns begin and commit.
 
 pub mod checkpoint;
+mod group;
 pub mod hash;
 pub mod verify;
+
+pub use group::{MAX_GROUP_JOBS, WRITE_QUEUE_CAPACITY};
 
 use crate::actor::{Actor, Role};
 use crate::clock::Clock;
@@ -30,11 +33,13 @@ use sqlx::sqlite::{
     SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
 };
 use sqlx::Row;
+use std::any::{Any, TypeId};
+use std::collections::HashMap;
 use std::fmt;
 use std::str::FromStr;
 use std::sync::Arc;
 use std::time::Duration;
-use tokio::sync::{Mutex, OwnedMutexGuard};
+use tokio::sync::{mpsc, watch, Mutex, OwnedMutexGuard};
 
 pub use hash::GENESIS_HASH;
 
@@ -107,6 +112,13 @@ pub enum StoreError {
     Corrupt { position: i64, reason: String },
     #[error("database error")]
     Database(#[source] sqlx::Error),
+    /// The group transaction this write was part of could not begin or commit: nothing of it was
+    /// recorded. Every write of the group gets the same cause.
+    #[error("the group transaction failed, nothing of this write was recorded")]
+    GroupFailed(#[source] Arc<StoreError>),
+    /// The writer task is gone (the runtime is shutting down, or a write panicked): nothing recorded.
+    #[error("the store's writer stopped before answering")]
+    WriterStopped,
     #[error("migration failed")]
     Migration(#[from] sqlx::migrate::MigrateError),
 }
@@ -325,13 +337,28 @@ fn select_sql(tail: &str) -> sqlx::AssertSqlSafe<String> {
     sqlx::AssertSqlSafe(format!("SELECT {EVENT_COLUMNS} FROM events {tail}"))
 }
 
-/// The event store. Cheap to clone (pools are shared).
+/// The event store. Cheap to clone (pools, the writer and the commit counter are shared).
 #[derive(Clone)]
 pub struct EventStore {
     backend: Backend,
     clock: Arc<dyn Clock>,
-    /// SQLite has one writer: appends from this process queue here instead of spinning on SQLITE_BUSY.
+    transactions: TxFactory,
+    /// The group writer's queue (see [`EventStore::write`]); the writer task stops when the last
+    /// clone of the store is dropped.
+    writer: mpsc::Sender<Box<dyn group::GroupJob>>,
+}
+
+/// Begins write transactions; shared by [`EventStore::begin_write`] and the group writer.
+#[derive(Clone)]
+struct TxFactory {
+    backend: Backend,
+    clock: Arc<dyn Clock>,
+    /// SQLite has one writer: transactions from this process queue here instead of spinning on
+    /// SQLITE_BUSY.
     sqlite_writer: Arc<Mutex<()>>,
+    /// Counts the local commits that appended something (read models compare it with what they
+    /// have applied, see [`EventStore::commit_count`]).
+    commits: Arc<watch::Sender<u64>>,
 }
 
 impl fmt::Debug for EventStore {
@@ -380,10 +407,18 @@ impl EventStore {
             sqlx::migrate!("./migrations/sqlite").run(&pool).await?;
             Backend::Sqlite(pool)
         };
+        let transactions = TxFactory {
+            backend: backend.clone(),
+            clock: clock.clone(),
+            sqlite_writer: Arc::new(Mutex::new(())),
+            commits: Arc::new(watch::Sender::new(0)),
+        };
+        let writer = group::spawn_writer(transactions.clone());
         Ok(EventStore {
             backend,
             clock,
-            sqlite_writer: Arc::new(Mutex::new(())),
+            transactions,
+            writer,
         })
     }
 
@@ -403,44 +438,32 @@ impl EventStore {
         on_pool!(&self.backend, pool => pool.close().await)
     }
 
-    /// Begins a write transaction. Appends are serialised from here until commit or rollback.
+    /// Begins a write transaction. Appends are serialised from here until commit or rollback (the
+    /// group writer of [`EventStore::write`] takes the same lock, so both kinds of write queue alike).
     pub async fn begin_write(&self) -> Result<WriteTx, StoreError> {
-        let inner = match &self.backend {
-            Backend::Sqlite(pool) => {
-                let guard = self.sqlite_writer.clone().lock_owned().await;
-                let mut attempt = 0;
-                loop {
-                    attempt += 1;
-                    match pool.begin_with("BEGIN IMMEDIATE").await {
-                        Ok(tx) => break TxInner::Sqlite(tx, guard),
-                        Err(err) if is_sqlite_busy(&err) && attempt < SQLITE_BEGIN_ATTEMPTS => {
-                            tracing::warn!(attempt, "SQLite busy at begin, retrying");
-                            tokio::time::sleep(Duration::from_millis(50 * u64::from(attempt)))
-                                .await;
-                        }
-                        Err(err) if is_sqlite_busy(&err) => {
-                            return Err(StoreError::Busy { attempts: attempt })
-                        }
-                        Err(err) => return Err(err.into()),
-                    }
-                }
-            }
-            Backend::Postgres(pool) => {
-                let mut tx = pool.begin().await?;
-                sqlx::query("SELECT pg_advisory_xact_lock($1)")
-                    .bind(PG_APPEND_LOCK_KEY)
-                    .execute(&mut *tx)
-                    .await?;
-                TxInner::Postgres(tx)
-            }
-        };
-        Ok(WriteTx {
-            inner,
-            clock: self.clock.clone(),
-        })
+        self.transactions.begin().await
     }
 
-    /// Appends in a transaction of its own (begin, append, commit).
+    /// How many local commits (through any clone of this store) have appended something so far. A
+    /// read model that has applied every event visible after this count was read has seen every
+    /// write acknowledged by this process before that moment.
+    pub fn commit_count(&self) -> u64 {
+        *self.transactions.commits.borrow()
+    }
+
+    /// Writes queued for the group writer and not taken yet (tests, diagnostics).
+    #[doc(hidden)]
+    pub fn queued_writes(&self) -> usize {
+        self.writer.max_capacity() - self.writer.capacity()
+    }
+
+    /// Changes whenever a local commit appended something (wakes read-model followers).
+    pub fn subscribe_commits(&self) -> watch::Receiver<u64> {
+        self.transactions.commits.subscribe()
+    }
+
+    /// Appends through the group writer: committed with whatever other writes are waiting, answered
+    /// once the group's transaction is durable. A refused append (conflict, invalid) leaves nothing.
     pub async fn append(
         &self,
         stream_id: &str,
@@ -448,10 +471,38 @@ impl EventStore {
         events: &[NewEvent],
         metadata: &EventMetadata,
     ) -> Result<AppendResult, StoreError> {
-        let mut tx = self.begin_write().await?;
-        let result = tx.append(stream_id, expected, events, metadata).await?;
-        tx.commit().await?;
-        Ok(result)
+        let stream_id = stream_id.to_string();
+        let events = events.to_vec();
+        let metadata = metadata.clone();
+        self.write(move |tx| {
+            Box::pin(async move { tx.append(&stream_id, expected, &events, &metadata).await })
+        })
+        .await
+    }
+
+    /// Runs `job` inside a group transaction (group commit). Concurrent writes queue to one writer
+    /// task that takes every job waiting (up to [`MAX_GROUP_JOBS`]), runs each inside its own
+    /// savepoint in ONE transaction, commits once, and answers each caller with its own result.
+    ///
+    /// - a job returning `Err` is rolled back to its savepoint: it leaves nothing, the others commit;
+    /// - a job sees the writes of the jobs before it in the group (same transaction), so the
+    ///   idempotency check, the stream's version and both hash chains stay exact;
+    /// - `Ok` is answered only after the commit is durable; when the group cannot begin or commit,
+    ///   every job of it gets [`StoreError::GroupFailed`] and nothing of it is recorded.
+    ///
+    /// A job is a closure over `&mut WriteTx`, so any write that must be atomic with an append (a
+    /// document blob, a token row) can join the same transaction. A job holds up every write queued
+    /// behind it: it must only work on the transaction (no waiting on anything else, no other write
+    /// through this store, which would wait for the very transaction it runs in).
+    pub async fn write<T, E, F>(&self, job: F) -> Result<T, E>
+    where
+        T: Send + 'static,
+        E: From<StoreError> + Send + 'static,
+        F: for<'t> FnOnce(&'t mut WriteTx) -> futures::future::BoxFuture<'t, Result<T, E>>
+            + Send
+            + 'static,
+    {
+        group::submit(&self.writer, job).await
     }
 
     /// The current version of a stream (0 when it has no event).
@@ -654,6 +705,52 @@ impl EventStore {
     }
 }
 
+impl TxFactory {
+    async fn begin(&self) -> Result<WriteTx, StoreError> {
+        let inner = match &self.backend {
+            Backend::Sqlite(pool) => {
+                let guard = self.sqlite_writer.clone().lock_owned().await;
+                let mut attempt = 0;
+                loop {
+                    attempt += 1;
+                    match pool.begin_with("BEGIN IMMEDIATE").await {
+                        Ok(tx) => break TxInner::Sqlite(tx, guard),
+                        Err(err) if is_sqlite_busy(&err) && attempt < SQLITE_BEGIN_ATTEMPTS => {
+                            tracing::warn!(attempt, "SQLite busy at begin, retrying");
+                            tokio::time::sleep(Duration::from_millis(50 * u64::from(attempt)))
+                                .await;
+                        }
+                        Err(err) if is_sqlite_busy(&err) => {
+                            return Err(StoreError::Busy { attempts: attempt })
+                        }
+                        Err(err) => return Err(err.into()),
+                    }
+                }
+            }
+            Backend::Postgres(pool) => {
+                let mut tx = pool.begin().await?;
+                sqlx::query("SELECT pg_advisory_xact_lock($1)")
+                    .bind(PG_APPEND_LOCK_KEY)
+                    .execute(&mut *tx)
+                    .await?;
+                TxInner::Postgres(tx)
+            }
+        };
+        Ok(WriteTx {
+            inner,
+            clock: self.clock.clone(),
+            commits: self.commits.clone(),
+            appended: false,
+            appended_at_savepoint: false,
+            head: None,
+            head_at_savepoint: None,
+            unused_key: None,
+            scratch: HashMap::new(),
+            stream_heads: HashMap::new(),
+        })
+    }
+}
+
 /// Hides the password of a database URL in messages and logs.
 pub fn redact(url: &str) -> String {
     match (url.find("://"), url.rfind('@')) {
@@ -695,6 +792,21 @@ macro_rules! on_tx {
 pub struct WriteTx {
     inner: TxInner,
     clock: Arc<dyn Clock>,
+    commits: Arc<watch::Sender<u64>>,
+    /// Whether something was appended (a commit then bumps the commit counter).
+    appended: bool,
+    appended_at_savepoint: bool,
+    /// The global head (position, global hash, recorded time) once read or written in this
+    /// transaction: exact while it holds the write lock, so later appends need not read it again.
+    head: Option<(i64, String, i64)>,
+    head_at_savepoint: Option<(i64, String, i64)>,
+    /// An idempotency key just looked up and found unused, with nothing appended since.
+    unused_key: Option<String>,
+    /// What the jobs of a group keep for the next ones, by type (see [`WriteTx::scratch`]).
+    scratch: HashMap<TypeId, Box<dyn Any + Send>>,
+    /// Stream heads (version, hash) once read or written in this transaction: exact while it holds
+    /// the write lock.
+    stream_heads: HashMap<String, (i64, String)>,
 }
 
 fn validate_append(
@@ -800,7 +912,10 @@ impl WriteTx {
             .fetch_optional(&mut *conn)
             .await?;
             match row {
-                None => Ok(None),
+                None => {
+                    self.unused_key = Some(key.to_string());
+                    Ok(None)
+                }
                 Some(row) => Ok(Some((
                     AppendResult {
                         stream_id: row.try_get(0)?,
@@ -826,6 +941,50 @@ impl WriteTx {
         metadata: &EventMetadata,
         request_fingerprint: Option<String>,
     ) -> Result<AppendResult, StoreError> {
+        let (result, _) = self
+            .append_inner(
+                stream_id,
+                expected,
+                events,
+                metadata,
+                request_fingerprint,
+                false,
+            )
+            .await?;
+        Ok(result)
+    }
+
+    /// As [`WriteTx::append_with_fingerprint`], also returning the events as stored (position, both
+    /// hashes, recorded time, canonical payload), exactly as a later read would return them. Empty
+    /// on an idempotent repeat.
+    pub async fn append_recorded(
+        &mut self,
+        stream_id: &str,
+        expected: ExpectedVersion,
+        events: &[NewEvent],
+        metadata: &EventMetadata,
+        request_fingerprint: Option<String>,
+    ) -> Result<(AppendResult, Vec<RecordedEvent>), StoreError> {
+        self.append_inner(
+            stream_id,
+            expected,
+            events,
+            metadata,
+            request_fingerprint,
+            true,
+        )
+        .await
+    }
+
+    async fn append_inner(
+        &mut self,
+        stream_id: &str,
+        expected: ExpectedVersion,
+        events: &[NewEvent],
+        metadata: &EventMetadata,
+        request_fingerprint: Option<String>,
+        collect: bool,
+    ) -> Result<(AppendResult, Vec<RecordedEvent>), StoreError> {
         validate_append(stream_id, events, metadata)?;
         let mut payloads = Vec::with_capacity(events.len());
         for event in events {
@@ -848,8 +1007,13 @@ impl WriteTx {
         let now_us = self.clock.now().timestamp_micros();
         let role = metadata.role.as_str();
 
+        let key_known_unused = metadata.idempotency_key.is_some()
+            && self.unused_key.as_deref() == metadata.idempotency_key.as_deref();
+        self.unused_key = None;
         on_tx!(&mut self.inner, conn => {
-            if let (Some(key), Some(fingerprint)) = (&metadata.idempotency_key, &fingerprint) {
+            if let (Some(key), Some(fingerprint), false) =
+                (&metadata.idempotency_key, &fingerprint, key_known_unused)
+            {
                 let row = sqlx::query(
                     "SELECT stream_id, request_hash, first_position, last_position, first_version, \
                      last_version FROM idempotency_keys WHERE idempotency_key = $1",
@@ -862,28 +1026,36 @@ impl WriteTx {
                     if &stored_hash != fingerprint {
                         return Err(StoreError::IdempotencyConflict { key: key.clone() });
                     }
-                    return Ok(AppendResult {
+                    return Ok((AppendResult {
                         stream_id: row.try_get(0)?,
                         first_position: row.try_get(2)?,
                         last_position: row.try_get(3)?,
                         first_version: row.try_get(4)?,
                         last_version: row.try_get(5)?,
                         replayed: true,
-                    });
+                    }, Vec::new()));
                 }
             }
 
-            let stream_head = sqlx::query(
-                "SELECT stream_version, hash FROM events WHERE stream_id = $1 \
-                 ORDER BY stream_version DESC LIMIT 1",
-            )
-            .bind(stream_id)
-            .fetch_optional(&mut *conn)
-            .await?;
-            let (current_version, mut prev_hash): (i64, String) = match stream_head {
-                Some(row) => (row.try_get(0)?, row.try_get(1)?),
-                None => (0, GENESIS_HASH.to_string()),
-            };
+            // Taken out (like the global head): put back only once the append succeeded, so a
+            // failure half-way never leaves a stale head behind.
+            let (current_version, mut prev_hash): (i64, String) =
+                match self.stream_heads.remove(stream_id) {
+                    Some(head) => head,
+                    None => {
+                        let stream_head = sqlx::query(
+                            "SELECT stream_version, hash FROM events WHERE stream_id = $1 \
+                             ORDER BY stream_version DESC LIMIT 1",
+                        )
+                        .bind(stream_id)
+                        .fetch_optional(&mut *conn)
+                        .await?;
+                        match stream_head {
+                            Some(row) => (row.try_get(0)?, row.try_get(1)?),
+                            None => (0, GENESIS_HASH.to_string()),
+                        }
+                    }
+                };
             if let ExpectedVersion::Exact(expected_version) = expected {
                 if expected_version != current_version {
                     return Err(StoreError::Conflict {
@@ -894,15 +1066,20 @@ impl WriteTx {
                 }
             }
 
-            let global_head = sqlx::query(
-                "SELECT position, global_hash, recorded_at_us FROM events \
-                 ORDER BY position DESC LIMIT 1",
-            )
-            .fetch_optional(&mut *conn)
-            .await?;
-            let (mut position, mut global_prev, last_us): (i64, String, i64) = match global_head {
-                Some(row) => (row.try_get(0)?, row.try_get(1)?, row.try_get(2)?),
-                None => (0, GENESIS_HASH.to_string(), i64::MIN),
+            let (mut position, mut global_prev, last_us): (i64, String, i64) = match self.head.take() {
+                Some(head) => head,
+                None => {
+                    let global_head = sqlx::query(
+                        "SELECT position, global_hash, recorded_at_us FROM events \
+                         ORDER BY position DESC LIMIT 1",
+                    )
+                    .fetch_optional(&mut *conn)
+                    .await?;
+                    match global_head {
+                        Some(row) => (row.try_get(0)?, row.try_get(1)?, row.try_get(2)?),
+                        None => (0, GENESIS_HASH.to_string(), i64::MIN),
+                    }
+                }
             };
             // Recorded time never goes backwards along the global order, so as-of reads are
             // consistent even if the system clock steps back.
@@ -910,6 +1087,7 @@ impl WriteTx {
 
             let first_position = position + 1;
             let mut version = current_version;
+            let mut recorded = Vec::with_capacity(if collect { events.len() } else { 0 });
             for (event, payload) in events.iter().zip(&payloads) {
                 position += 1;
                 version += 1;
@@ -964,10 +1142,35 @@ impl WriteTx {
                     }
                     return Err(err.into());
                 }
+                self.appended = true;
+                if collect {
+                    recorded.push(RecordedEvent {
+                        position,
+                        stream_id: stream_id.to_string(),
+                        stream_version: version,
+                        event_type: event.event_type.clone(),
+                        schema_version: event.schema_version,
+                        payload: payload.clone(),
+                        actor: metadata.actor.clone(),
+                        role: role.to_string(),
+                        request_id: metadata.request_id.clone(),
+                        idempotency_key: metadata.idempotency_key.clone(),
+                        comment: metadata.comment.clone(),
+                        recorded_at_us,
+                        prev_hash: prev_hash.clone(),
+                        hash: event_hash.clone(),
+                        global_prev_hash: global_prev.clone(),
+                        global_hash: global.clone(),
+                    });
+                }
                 prev_hash = event_hash;
                 global_prev = global;
             }
 
+            // Known exactly from here on: this transaction holds the write lock.
+            self.head = Some((position, global_prev.clone(), recorded_at_us));
+            self.stream_heads
+                .insert(stream_id.to_string(), (version, prev_hash.clone()));
             if let (Some(key), Some(fingerprint)) = (&metadata.idempotency_key, &fingerprint) {
                 sqlx::query(
                     "INSERT INTO idempotency_keys (idempotency_key, stream_id, request_hash, \
@@ -986,14 +1189,14 @@ impl WriteTx {
                 .await?;
             }
 
-            Ok(AppendResult {
+            Ok((AppendResult {
                 stream_id: stream_id.to_string(),
                 first_version: current_version + 1,
                 last_version: version,
                 first_position,
                 last_position: position,
                 replayed: false,
-            })
+            }, recorded))
         })
     }
 
@@ -1016,7 +1219,15 @@ impl WriteTx {
         stream_id: &str,
         after_version: i64,
     ) -> Result<Vec<RecordedEvent>, StoreError> {
-        on_tx!(&mut self.inner, conn => {
+        if self
+            .stream_heads
+            .get(stream_id)
+            .is_some_and(|(version, _)| *version == after_version)
+        {
+            // The head is known (this transaction holds the write lock): nothing after it.
+            return Ok(Vec::new());
+        }
+        let events = on_tx!(&mut self.inner, conn => {
             let rows = sqlx::query(select_sql(
                 "WHERE stream_id = $1 AND stream_version > $2 ORDER BY stream_version",
             ))
@@ -1028,8 +1239,15 @@ impl WriteTx {
             for row in &rows {
                 events.push(recorded_event_from_row!(row));
             }
-            Ok(events)
-        })
+            events
+        });
+        if let Some(last) = events.last() {
+            self.stream_heads.insert(
+                stream_id.to_string(),
+                (last.stream_version, last.hash.clone()),
+            );
+        }
+        Ok(events)
     }
 
     /// Reads one stream inside this transaction (a decision made under the write lock).
@@ -1047,6 +1265,75 @@ impl WriteTx {
         })
     }
 
+    /// Scratch space the jobs of a group share, one value per type (e.g. the states a command
+    /// handler built for the streams it changed, so the next job on the same stream goes on from
+    /// them instead of copying a state again).
+    ///
+    /// - cleared whenever a job is rolled back to its savepoint: nothing a refused job left there
+    ///   survives it;
+    /// - carried over by the group writer to its next transaction after a successful commit (what
+    ///   it holds is then committed), dropped when a transaction fails or is rolled back;
+    /// - so a job may find there what earlier committed groups left: anything kept must stay valid
+    ///   across commits (e.g. a stream's state *at a version*, caught up with the events after it).
+    pub fn scratch<T: Default + Send + 'static>(&mut self) -> &mut T {
+        self.scratch
+            .entry(TypeId::of::<T>())
+            .or_insert_with(|| Box::new(T::default()))
+            .downcast_mut::<T>()
+            .expect("a scratch entry holds the type it is keyed by")
+    }
+
+    fn take_scratch(&mut self) -> HashMap<TypeId, Box<dyn Any + Send>> {
+        std::mem::take(&mut self.scratch)
+    }
+
+    fn put_scratch(&mut self, scratch: HashMap<TypeId, Box<dyn Any + Send>>) {
+        self.scratch = scratch;
+    }
+
+    /// Opens the savepoint a group job runs in (see [`EventStore::write`]).
+    async fn savepoint(&mut self) -> Result<(), StoreError> {
+        on_tx!(&mut self.inner, conn => {
+            sqlx::raw_sql("SAVEPOINT care_job").execute(&mut *conn).await?;
+        });
+        self.mark_savepoint();
+        Ok(())
+    }
+
+    fn mark_savepoint(&mut self) {
+        self.appended_at_savepoint = self.appended;
+        self.head_at_savepoint = self.head.clone();
+        self.unused_key = None;
+    }
+
+    /// Ends a job's savepoint: kept (released) or undone (rolled back to, so a refused job leaves no
+    /// trace; on PostgreSQL this also clears the aborted state an error inside the job left), and
+    /// with `next` opens the next job's savepoint in the same round trip.
+    async fn end_savepoint(&mut self, kept: bool, next: bool) -> Result<(), StoreError> {
+        let sql = match (kept, next) {
+            (true, false) => "RELEASE SAVEPOINT care_job",
+            (true, true) => "RELEASE SAVEPOINT care_job; SAVEPOINT care_job",
+            (false, false) => "ROLLBACK TO SAVEPOINT care_job; RELEASE SAVEPOINT care_job",
+            (false, true) => {
+                "ROLLBACK TO SAVEPOINT care_job; RELEASE SAVEPOINT care_job; SAVEPOINT care_job"
+            }
+        };
+        on_tx!(&mut self.inner, conn => {
+            sqlx::raw_sql(sql).execute(&mut *conn).await?;
+        });
+        if !kept {
+            self.appended = self.appended_at_savepoint;
+            self.head = self.head_at_savepoint.take();
+            // What the job may have left for the next ones goes with it.
+            self.scratch.clear();
+            self.stream_heads.clear();
+        }
+        if next {
+            self.mark_savepoint();
+        }
+        Ok(())
+    }
+
     pub async fn commit(self) -> Result<(), StoreError> {
         match self.inner {
             TxInner::Sqlite(tx, guard) => {
@@ -1054,6 +1341,9 @@ impl WriteTx {
                 drop(guard);
             }
             TxInner::Postgres(tx) => tx.commit().await?,
+        }
+        if self.appended {
+            self.commits.send_modify(|count| *count += 1);
         }
         Ok(())
     }
