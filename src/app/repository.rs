@@ -380,23 +380,16 @@ impl<A: Aggregate> Repository<A> {
         };
         let cache = self.cache.clone();
         let stream = stream_id.to_string();
-        let metadata = metadata.clone();
-        let documents = documents.to_vec();
+        let write = CommandWrite {
+            metadata: metadata.clone(),
+            fingerprint,
+            documents: documents.to_vec(),
+        };
         let append = self
             .store
             .write(move |tx: &mut WriteTx| {
                 Box::pin(async move {
-                    run_command::<A, E, F>(
-                        tx,
-                        &cache,
-                        &stream,
-                        expected,
-                        &metadata,
-                        fingerprint,
-                        &documents,
-                        decide,
-                    )
-                    .await
+                    run_command::<A, E, F>(tx, &cache, &stream, expected, &write, decide).await
                 })
             })
             .await?;
@@ -484,6 +477,14 @@ async fn current_in_tx<A: Aggregate>(
     base.apply(&tail)
 }
 
+/// What a command appends with, besides its decision: who and which request (the metadata), the
+/// request's fingerprint for its idempotency key, and the files its events refer to.
+struct CommandWrite {
+    metadata: EventMetadata,
+    fingerprint: String,
+    documents: Vec<DocumentBlob>,
+}
+
 /// One command as a group job (see [`Repository::execute`]): the append it made, or the first one
 /// of its idempotency key, or none.
 async fn run_command<A, E, F>(
@@ -491,9 +492,7 @@ async fn run_command<A, E, F>(
     cache: &Cache<A>,
     stream_id: &str,
     expected: Option<i64>,
-    metadata: &EventMetadata,
-    fingerprint: String,
-    documents: &[DocumentBlob],
+    write: &CommandWrite,
     decide: F,
 ) -> Result<Option<AppendResult>, CommandError<E>>
 where
@@ -501,9 +500,14 @@ where
     E: std::error::Error + 'static,
     F: FnOnce(&A, i64) -> Result<Vec<A::Event>, E>,
 {
+    let CommandWrite {
+        metadata,
+        fingerprint,
+        documents,
+    } = write;
     if let Some(key) = &metadata.idempotency_key {
         if let Some((first, stored)) = tx.find_idempotency_key(key).await? {
-            if stored != fingerprint {
+            if &stored != fingerprint {
                 return Err(StoreError::IdempotencyConflict { key: key.clone() }.into());
             }
             return Ok(Some(first));
@@ -544,7 +548,7 @@ where
             ExpectedVersion::Exact(current.version()),
             &new_events,
             metadata,
-            Some(fingerprint),
+            Some(fingerprint.clone()),
         )
         .await?;
     // A state the group already owns goes on with the events as stored (exactly as a rebuild folds
