@@ -18,6 +18,7 @@ use std::sync::Arc;
 on_both_engines!(
     sixteen_simultaneous_orders_never_commit_more_than_the_subsidy,
     a_batch_orders_what_is_due_once_and_reprints_without_ordering,
+    a_batch_whose_record_cannot_be_written_orders_nothing,
 );
 
 fn day(y: i32, m: u32, d: u32) -> chrono::DateTime<chrono::Utc> {
@@ -202,6 +203,66 @@ async fn a_batch_orders_what_is_due_once_and_reprints_without_ordering(h: &Harne
             .await,
         Err(LedgerError::Forbidden { .. })
     ));
+}
+
+/// The batch's orders and its record are one transaction: when the record cannot be written (here a
+/// trigger injected into the database refuses it), no payment is ordered either; once the database
+/// accepts it again, the same batch goes through.
+async fn a_batch_whose_record_cannot_be_written_orders_nothing(h: &Harness) {
+    let ledger = payable(h).await;
+    let desk = Access::new(Actor::new(Role::Paiement, "desk").unwrap(), None);
+    h.clock.set(day(2027, 3, 2));
+    let (inject, remove) = match h.engine {
+        "sqlite" => (
+            "CREATE TRIGGER refuse_batches BEFORE INSERT ON events \
+             WHEN NEW.stream_id LIKE 'payment-batches/%' \
+             BEGIN SELECT RAISE(ABORT, 'injected failure'); END;",
+            "DROP TRIGGER refuse_batches;",
+        ),
+        _ => (
+            "CREATE FUNCTION refuse_batches() RETURNS trigger LANGUAGE plpgsql AS $$ \
+             BEGIN IF NEW.stream_id LIKE 'payment-batches/%' THEN \
+             RAISE EXCEPTION 'injected failure'; END IF; RETURN NEW; END; $$; \
+             CREATE TRIGGER refuse_batches BEFORE INSERT ON events \
+             FOR EACH ROW EXECUTE FUNCTION refuse_batches();",
+            "DROP TRIGGER refuse_batches ON events; DROP FUNCTION refuse_batches();",
+        ),
+    };
+    h.store.execute_raw(inject).await.unwrap();
+    let before = h.store.head().await.unwrap().unwrap().position;
+    let failed = ledger
+        .issue_payment_batch(&desk, DomainId::D1bis, &RequestMeta::new("b1"))
+        .await;
+    assert!(failed.is_err(), "{failed:?}");
+    assert_eq!(h.store.head().await.unwrap().unwrap().position, before);
+    let view = ledger
+        .statement(&desk, &montfavet(), DomainId::D1bis, None)
+        .await
+        .unwrap();
+    assert!(view.statement.payments.payments.is_empty());
+    assert_eq!(view.subsidy.unwrap().committed, Money::ZERO);
+
+    h.store.execute_raw(remove).await.unwrap();
+    let batch = ledger
+        .issue_payment_batch(&desk, DomainId::D1bis, &RequestMeta::new("b2"))
+        .await
+        .unwrap();
+    assert_eq!(batch.batch_id, "LOT-D1bis-20270302-001");
+    assert_eq!(batch.lines.len(), 1);
+    assert_eq!(batch.lines[0].payment_id, "PAY-0001");
+    let events = h
+        .store
+        .read_stream(
+            "statement/840000194/D1bis",
+            care_ledger::store::ReadBound::all(),
+        )
+        .await
+        .unwrap();
+    let orders = events
+        .iter()
+        .filter(|e| e.event_type == "PaymentOrdered")
+        .count();
+    assert_eq!(orders, 1);
 }
 
 #[test]

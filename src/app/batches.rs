@@ -2,18 +2,22 @@
 //! and the batch is recorded so it can be rewritten later from the ledger, ordering nothing.
 //!
 //! Stream `payment-batches/{DOMAIN}`: one `PaymentBatchIssued` per batch, listing the orders it made.
-//! Running a batch twice orders nothing twice: a statement whose due is zero has nothing to order, and
-//! each order carries the idempotency key `{batch}/{FINESS}`.
+//! A batch is one transaction: every order (each decided on its statement's state inside it) and the
+//! batch record commit together or not at all. Running a batch twice orders nothing twice: a statement
+//! whose due is zero has nothing to order, and each order carries the idempotency key `{batch}/{FINESS}`.
 
 use super::ledger::{Access, Ledger, LedgerError, RequestMeta};
-use super::repository::{Aggregate, EventInfo};
+use super::repository::{Aggregate, EventInfo, Repository};
 use crate::actor::Role;
 use crate::clock::paris_date;
-use crate::domain::statement::StatementCommand;
-use crate::domain::{DomainId, Finess, Money};
-use crate::store::{ReadBound, StoreError};
+use crate::domain::statement::{
+    self, compute_subsidy, DecisionContext, Statement, StatementCommand, StatementEvent,
+};
+use crate::domain::{Candidate, Catalogue, DomainId, Finess, Money};
+use crate::store::{EventMetadata, ReadBound, StoreError};
 use chrono::{DateTime, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
+use std::sync::Arc;
 
 pub const BATCH_STREAM_PREFIX: &str = "payment-batches/";
 
@@ -154,79 +158,31 @@ impl Ledger {
             today.format("%Y%m%d"),
             history.batches.len() + 1
         );
-        let mut batch = PaymentBatch {
-            batch_id: batch_id.clone(),
-            domain,
-            issued_on: today,
-            lines: Vec::new(),
-            skipped: Vec::new(),
-        };
+        let mut targets = Vec::new();
         for (finess, d) in self.statements(access).await? {
-            if d != domain {
-                continue;
-            }
-            let view = self.statement(access, &finess, domain, None).await?;
-            let due = match &view.subsidy {
-                Ok(s) => s.due,
-                Err(reason) => {
-                    batch.skipped.push((finess.clone(), reason.clone()));
-                    continue;
-                }
-            };
-            if due.is_zero() || due.is_negative() {
-                continue;
-            }
-            let reference = format!("{batch_id}/{finess}");
-            let mut order_request = request.clone();
-            order_request.idempotency_key = Some(reference.clone());
-            order_request.expected_version = None;
-            let command = StatementCommand::OrderPayment {
-                payment_id: String::new(),
-                amount: due.to_plain_string(),
-                reference: reference.clone(),
-            };
-            match self
-                .execute(access, &finess, domain, command, &order_request)
-                .await
-            {
-                Ok((_, state)) => {
-                    let payment_id = state
-                        .payments
-                        .payments
-                        .values()
-                        .rfind(|p| p.reference == reference)
-                        .map(|p| p.id.as_str().to_string())
-                        .unwrap_or_default();
-                    batch.lines.push(BatchLine {
-                        finess: finess.clone(),
-                        candidate_name: view.candidate.name.clone(),
-                        domain,
-                        amount: due,
-                        reference,
-                        payment_id,
-                    });
-                }
-                Err(LedgerError::Refused(refusal)) => {
-                    batch.skipped.push((finess.clone(), refusal.to_string()));
-                }
-                Err(other) => return Err(other),
+            if d == domain {
+                targets.push(self.candidate(access, &finess).await?);
             }
         }
-        if !batch.lines.is_empty() {
-            let event = BatchEvent::PaymentBatchIssued {
-                schema_version: 1,
-                batch: batch.clone(),
-            };
-            self.batches
-                .execute(
-                    &stream,
-                    Some(version),
-                    &request.metadata_for(&access.actor),
-                    &batch_id,
-                    move |_: &BatchHistory, _| Ok::<_, std::convert::Infallible>(vec![event]),
-                )
-                .await?;
-        }
+        let job = BatchJob {
+            batch_id,
+            domain,
+            today,
+            stream,
+            expected_version: version,
+            targets,
+            catalogue: self.catalogue_arc(),
+            statements: self.statements.clone(),
+            batches: self.batches.clone(),
+            effective_at: self.effective_now().await?,
+            role: access.actor.role,
+            metadata: request.metadata_for(&access.actor),
+        };
+        // Every order and the batch record in one transaction: a batch is all there or not at all.
+        let batch = self
+            .store()
+            .write(move |tx: &mut crate::store::WriteTx| Box::pin(job.run(tx)))
+            .await?;
         Ok(BatchIssue {
             batch,
             replayed: false,
@@ -309,6 +265,149 @@ impl Ledger {
             .filter(|(_, at)| as_of.is_none_or(|t| *at <= t))
             .map(|(b, _)| b)
             .collect())
+    }
+}
+
+/// A batch to issue: what the write job needs, owned (it runs on the store's writer).
+struct BatchJob {
+    batch_id: String,
+    domain: DomainId,
+    today: NaiveDate,
+    stream: String,
+    expected_version: i64,
+    targets: Vec<Candidate>,
+    catalogue: Arc<Catalogue>,
+    statements: Repository<Statement>,
+    batches: Repository<BatchHistory>,
+    effective_at: DateTime<Utc>,
+    role: Role,
+    metadata: EventMetadata,
+}
+
+/// What deciding one statement's order gave: the order made, or why none.
+enum OrderOutcome {
+    Ordered { amount: Money, payment_id: String },
+    Skipped(String),
+    NothingDue,
+}
+
+impl BatchJob {
+    /// Orders each statement's due (decided on its state in this transaction) with the idempotency
+    /// key `{batch}/{FINESS}`, then records the batch if it ordered anything.
+    async fn run(self, tx: &mut crate::store::WriteTx) -> Result<PaymentBatch, LedgerError> {
+        let mut batch = PaymentBatch {
+            batch_id: self.batch_id.clone(),
+            domain: self.domain,
+            issued_on: self.today,
+            lines: Vec::new(),
+            skipped: Vec::new(),
+        };
+        let catalogue = self.catalogue.domain(self.domain);
+        for candidate in &self.targets {
+            let finess = candidate.finess.clone();
+            let stream = super::ledger::statement_stream(&finess, self.domain);
+            let reference = format!("{}/{finess}", self.batch_id);
+            let mut metadata = self.metadata.clone();
+            metadata.idempotency_key = Some(reference.clone());
+            let outcome = Arc::new(std::sync::Mutex::new(OrderOutcome::NothingDue));
+            let seen = outcome.clone();
+            let ctx = DecisionContext {
+                catalogue,
+                candidate,
+                effective_at: self.effective_at,
+                role: self.role,
+            };
+            let reference_in = reference.clone();
+            self.statements
+                .decide_in(
+                    tx,
+                    &stream,
+                    None,
+                    &metadata,
+                    &reference,
+                    move |state: &Statement, _| {
+                        let record = |o: OrderOutcome| {
+                            if let Ok(mut slot) = seen.lock() {
+                                *slot = o;
+                            }
+                        };
+                        let due = match compute_subsidy(state, ctx.catalogue, ctx.candidate) {
+                            Ok(report) => report.due,
+                            Err(reason) => {
+                                record(OrderOutcome::Skipped(reason.to_string()));
+                                return Ok(Vec::new());
+                            }
+                        };
+                        if due.is_zero() || due.is_negative() {
+                            return Ok::<_, std::convert::Infallible>(Vec::new());
+                        }
+                        let mut command = StatementCommand::OrderPayment {
+                            payment_id: String::new(),
+                            amount: due.to_plain_string(),
+                            reference: reference_in,
+                        };
+                        statement::assign_line_id(&mut command, state);
+                        match statement::decide(state, &ctx, command) {
+                            Ok(events) => {
+                                let payment_id = events
+                                    .iter()
+                                    .find_map(|e| match e {
+                                        StatementEvent::PaymentOrdered { payment_id, .. } => {
+                                            Some(payment_id.as_str().to_string())
+                                        }
+                                        _ => None,
+                                    })
+                                    .unwrap_or_default();
+                                record(OrderOutcome::Ordered {
+                                    amount: due,
+                                    payment_id,
+                                });
+                                Ok(events)
+                            }
+                            Err(refusal) => {
+                                record(OrderOutcome::Skipped(refusal.to_string()));
+                                Ok(Vec::new())
+                            }
+                        }
+                    },
+                )
+                .await
+                .map_err(LedgerError::from)?;
+            let outcome = outcome
+                .lock()
+                .map(|mut o| std::mem::replace(&mut *o, OrderOutcome::NothingDue))
+                .unwrap_or(OrderOutcome::NothingDue);
+            match outcome {
+                OrderOutcome::Ordered { amount, payment_id } => batch.lines.push(BatchLine {
+                    finess,
+                    candidate_name: candidate.name.clone(),
+                    domain: self.domain,
+                    amount,
+                    reference,
+                    payment_id,
+                }),
+                OrderOutcome::Skipped(reason) => batch.skipped.push((finess, reason)),
+                OrderOutcome::NothingDue => {}
+            }
+        }
+        if !batch.lines.is_empty() {
+            let event = BatchEvent::PaymentBatchIssued {
+                schema_version: 1,
+                batch: batch.clone(),
+            };
+            self.batches
+                .decide_in(
+                    tx,
+                    &self.stream,
+                    Some(self.expected_version),
+                    &self.metadata,
+                    &self.batch_id,
+                    move |_: &BatchHistory, _| Ok::<_, std::convert::Infallible>(vec![event]),
+                )
+                .await
+                .map_err(LedgerError::from)?;
+        }
+        Ok(batch)
     }
 }
 

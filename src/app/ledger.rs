@@ -309,7 +309,7 @@ pub struct Ledger {
     catalogue: Arc<Catalogue>,
     catalogue_history: Repository<CatalogueHistory>,
     candidates: Repository<CandidateBase>,
-    statements: Repository<Statement>,
+    pub(crate) statements: Repository<Statement>,
     pub(crate) payroll: Repository<super::payroll_service::PayrollBook>,
     pub(crate) batches: Repository<super::batches::BatchHistory>,
     /// One payment batch at a time in this process: two batches run together would compute the same
@@ -678,16 +678,7 @@ impl Ledger {
         let stream = statement_stream(finess, domain);
         let catalogue = self.catalogue.clone();
         let role = access.actor.role;
-        // The instant the store will record: never before the last recorded event (SPEC §8: payment
-        // commands take their date from the recorded time).
-        let effective_at = match self.store.head().await? {
-            Some(head) => self
-                .store
-                .clock()
-                .now()
-                .max(DateTime::from_timestamp_micros(head.recorded_at_us).unwrap_or_default()),
-            None => self.store.clock().now(),
-        };
+        let effective_at = self.effective_now().await?;
         let to_decide = commands.clone();
         let outcome = self
             .statements
@@ -740,6 +731,23 @@ impl Ledger {
             appended: outcome.append.as_ref().is_some_and(|a| !a.replayed),
             statement: outcome.state,
         })
+    }
+
+    /// The instant the store will record a command decided now: never before the last recorded event
+    /// (SPEC §8: payment commands take their date from the recorded time).
+    pub(crate) async fn effective_now(&self) -> Result<DateTime<Utc>, LedgerError> {
+        Ok(match self.store.head().await? {
+            Some(head) => self
+                .store
+                .clock()
+                .now()
+                .max(DateTime::from_timestamp_micros(head.recorded_at_us).unwrap_or_default()),
+            None => self.store.clock().now(),
+        })
+    }
+
+    pub(crate) fn catalogue_arc(&self) -> Arc<Catalogue> {
+        self.catalogue.clone()
     }
 
     /// The statement's Excel template (`.xlsx` bytes) now or as of an instant, for this viewer.

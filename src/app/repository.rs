@@ -349,6 +349,32 @@ impl<A: Aggregate> Repository<A> {
             .await
     }
 
+    /// Decides and appends on one stream inside a write job that spans several streams (one atomic
+    /// transaction, e.g. a payment batch): the same idempotency, catch-up, expected-version and
+    /// decision steps as [`Repository::execute`]. The caller's job owns the transaction; its read model
+    /// catches up after the commit (the follower, or the next `load`).
+    pub(crate) async fn decide_in<C, E, F>(
+        &self,
+        tx: &mut WriteTx,
+        stream_id: &str,
+        expected: Option<i64>,
+        metadata: &EventMetadata,
+        command: &C,
+        decide: F,
+    ) -> Result<Option<AppendResult>, CommandError<E>>
+    where
+        C: Serialize + ?Sized,
+        E: std::error::Error + 'static,
+        F: FnOnce(&A, i64) -> Result<Vec<A::Event>, E>,
+    {
+        let write = CommandWrite {
+            metadata: metadata.clone(),
+            fingerprint: fingerprint(stream_id, metadata, command),
+            documents: Vec::new(),
+        };
+        run_command::<A, E, F>(tx, &self.cache, stream_id, expected, &write, decide).await
+    }
+
     /// As `execute`, and keeps the files in the same transaction as the events (only when the decision
     /// appends something): a refused command leaves neither event nor file.
     pub async fn execute_with_documents<C, E, F>(
@@ -365,19 +391,7 @@ impl<A: Aggregate> Repository<A> {
         E: std::error::Error + Send + 'static,
         F: FnOnce(&A, i64) -> Result<Vec<A::Event>, E> + Send + 'static,
     {
-        let fingerprint = {
-            let value = serde_json::to_value(command).unwrap_or_default();
-            sha256_hex(
-                format!(
-                    "{}|{}|{}|{}",
-                    stream_id,
-                    metadata.actor,
-                    metadata.role.as_str(),
-                    canonical_json(&value)
-                )
-                .as_bytes(),
-            )
-        };
+        let fingerprint = fingerprint(stream_id, metadata, command);
         let cache = self.cache.clone();
         let stream = stream_id.to_string();
         let write = CommandWrite {
@@ -475,6 +489,25 @@ async fn current_in_tx<A: Aggregate>(
     };
     let tail = tx.read_stream_after(stream_id, base.version()).await?;
     base.apply(&tail)
+}
+
+/// The fingerprint an idempotency key keeps: the stream, who, and the command in canonical JSON.
+fn fingerprint<C: Serialize + ?Sized>(
+    stream_id: &str,
+    metadata: &EventMetadata,
+    command: &C,
+) -> String {
+    let value = serde_json::to_value(command).unwrap_or_default();
+    sha256_hex(
+        format!(
+            "{}|{}|{}|{}",
+            stream_id,
+            metadata.actor,
+            metadata.role.as_str(),
+            canonical_json(&value)
+        )
+        .as_bytes(),
+    )
 }
 
 /// What a command appends with, besides its decision: who and which request (the metadata), the
