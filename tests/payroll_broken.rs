@@ -274,3 +274,82 @@ fn minimal_cfb_with_encrypted_package() -> Vec<u8> {
     out.extend(dir);
     out
 }
+
+/// The seed recap with the `<dimension ref>` of its sheet rewritten (what a hand-edited or a
+/// hostile file may declare).
+fn seed_with_dimension(dimension: &str) -> Vec<u8> {
+    use std::io::{Read, Write};
+    let original = std::fs::read(fixture("seed_003_recap.xlsx")).unwrap();
+    let mut archive = zip::ZipArchive::new(std::io::Cursor::new(&original)).unwrap();
+    let mut out = zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));
+    for i in 0..archive.len() {
+        let mut entry = archive.by_index(i).unwrap();
+        let name = entry.name().to_string();
+        let mut content = Vec::new();
+        entry.read_to_end(&mut content).unwrap();
+        if name == "xl/worksheets/sheet1.xml" {
+            let text = String::from_utf8(content).unwrap();
+            assert!(text.contains("<dimension ref=\"A1:H45\"/>"));
+            content = text
+                .replace(
+                    "<dimension ref=\"A1:H45\"/>",
+                    &format!("<dimension ref=\"{dimension}\"/>"),
+                )
+                .into_bytes();
+        }
+        out.start_file(
+            name,
+            zip::write::SimpleFileOptions::default()
+                .compression_method(zip::CompressionMethod::Deflated),
+        )
+        .unwrap();
+        out.write_all(&content).unwrap();
+    }
+    out.finish().unwrap().into_inner()
+}
+
+#[test]
+fn a_sheet_declaring_more_rows_than_the_limit_is_refused_before_it_is_read() {
+    let bytes = seed_with_dimension("A1:H2000000");
+    let err = error_of_bytes("recap.xlsx", &bytes, &Limits::default());
+    assert!(
+        matches!(
+            &err,
+            PayrollError::TooManyRows {
+                rows: 2_000_000,
+                ..
+            }
+        ),
+        "{err:?}"
+    );
+    let bytes = seed_with_dimension("A1:XFD45");
+    let err = error_of_bytes("recap.xlsx", &bytes, &Limits::default());
+    assert!(
+        matches!(&err, PayrollError::TooManyColumns { .. }),
+        "{err:?}"
+    );
+}
+
+#[test]
+fn a_sheet_whose_cells_stray_outside_its_declared_dimension_is_still_read_in_full() {
+    let rules = RubriqueRules::load_default();
+    let limits = Limits::default();
+    let expected = import_bytes(
+        "recap.xlsx",
+        &std::fs::read(fixture("seed_003_recap.xlsx")).unwrap(),
+        &rules,
+        &limits,
+    )
+    .unwrap();
+    for dimension in ["A1:B2", "C3:H45", "A1"] {
+        let got = import_bytes(
+            "recap.xlsx",
+            &seed_with_dimension(dimension),
+            &rules,
+            &limits,
+        )
+        .unwrap();
+        assert_eq!(got.recaps, expected.recaps, "{dimension}");
+        assert_eq!(got.warnings, expected.warnings, "{dimension}");
+    }
+}

@@ -51,6 +51,9 @@ pub fn split_code(text: &str) -> (Option<String>, String) {
     (None, text.to_string())
 }
 
+/// Room made for the rubriques of one recap when its block starts (the seed recap has 45 rows).
+const RUBRIQUES_PER_RECAP: usize = 64;
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Phase {
     Gross,
@@ -147,6 +150,8 @@ pub fn parse_sheet(
                     }
                     let header_at = sheet.cell_ref(r, cols.rubrique);
                     let mut draft = std::mem::take(&mut pending.draft);
+                    // A recap has a few dozen rubriques: no regrowth while reading them.
+                    draft.rubriques.reserve(RUBRIQUES_PER_RECAP);
                     pending.any = false;
                     if draft.period.is_none() {
                         draft.period = last_period.clone();
@@ -279,17 +284,28 @@ fn read_line(
             None => Ok(None),
         }
     };
+    // Classified before the label moves into the rubrique (no copy of either text).
+    let rule_index = match block.phase {
+        Phase::After => None,
+        Phase::Gross | Phase::Contributions => {
+            // Labels repeat for every employee: classify each distinct rubrique text once.
+            match cache.get(text.as_ref()) {
+                Some(index) => *index,
+                None => {
+                    let index = rules.classify_index(code.as_deref(), &label);
+                    cache.insert(text.to_string(), index);
+                    index
+                }
+            }
+        }
+    };
     let mut rubrique = Rubrique::new(
-        label.clone(),
+        label,
         RubriqueKind::Informational,
         sheet.cell_name(r, cols.rubrique),
     );
-    rubrique.code = code.clone();
+    rubrique.code = code;
     rubrique.number = decimal(cols.number)?;
-    let ident = match &code {
-        Some(c) => c.clone(),
-        None => label.clone(),
-    };
 
     match block.phase {
         Phase::After => {
@@ -297,15 +313,7 @@ fn read_line(
             rubrique.informational_value = decimal(Some(cols.remuneration))?;
         }
         Phase::Gross | Phase::Contributions => {
-            // Labels repeat for every employee: classify each distinct rubrique text once.
-            let rule = match cache.get(text.as_ref()) {
-                Some(index) => index.map(|i| &rules.rules[i]),
-                None => {
-                    let index = rules.classify_index(code.as_deref(), &label);
-                    cache.insert(text.to_string(), index);
-                    index.map(|i| &rules.rules[i])
-                }
-            };
+            let rule = rule_index.map(|i| &rules.rules[i]);
             let counter = rule.is_some_and(|x| x.effect == RuleEffect::Informational);
             rubrique.base = decimal(cols.base)?;
             let has_remuneration = cells.get(cols.remuneration).is_some_and(|d| !is_empty(d));
@@ -322,7 +330,7 @@ fn read_line(
                 if block.phase == Phase::Contributions {
                     rubrique.informational_value = decimal(Some(cols.remuneration))?;
                 }
-                read_contribution(sheet, r, &cols, block, &mut rubrique, &ident)?;
+                read_contribution(sheet, r, &cols, block, &mut rubrique)?;
             }
         }
     }
@@ -336,8 +344,9 @@ fn read_contribution(
     cols: &RecapColumns,
     block: &mut Block,
     rubrique: &mut Rubrique,
-    ident: &str,
 ) -> Result<(), PayrollError> {
+    // The rubrique's code, else its label, in warnings.
+    let ident = rubrique.code.as_deref().unwrap_or(&rubrique.label);
     let decimal = |c: Option<usize>| -> Result<_, PayrollError> {
         match c {
             Some(c) => decimal_at(sheet, r, c),

@@ -110,6 +110,8 @@ impl Limits {
                 ),
             });
         }
+        // One buffer for every entry, large enough that inflating runs in long stretches.
+        let mut buffer = vec![0u8; 256 * 1024];
         for index in 0..archive.len() {
             let mut entry = archive
                 .by_index(index)
@@ -117,8 +119,15 @@ impl Limits {
             let declared = entry.size();
             let name = entry.name().to_string();
             let mut limited = (&mut entry).take(declared.saturating_add(1));
-            let inflated = std::io::copy(&mut limited, &mut std::io::sink())
-                .map_err(|e| corrupt(format!("entrée « {name} » : {e}")))?;
+            let mut inflated: u64 = 0;
+            loop {
+                let n = std::io::Read::read(&mut limited, &mut buffer)
+                    .map_err(|e| corrupt(format!("entrée « {name} » : {e}")))?;
+                if n == 0 {
+                    break;
+                }
+                inflated += n as u64;
+            }
             if inflated != declared {
                 return Err(PayrollError::DecompressionBomb {
                     detail: format!(
