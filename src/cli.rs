@@ -260,6 +260,12 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                     );
                     Ok(ExitCode::SUCCESS)
                 }
+                Some(problem)
+                    if problem.kind == crate::store::verify::ProblemKind::DocumentAltered =>
+                {
+                    eprintln!("ALTERED: {}", problem.detail);
+                    Ok(ExitCode::from(2))
+                }
                 Some(problem) => {
                     eprintln!(
                         "ALTERED: {:?} at position {}{}: {}",
