@@ -459,13 +459,56 @@ async fn the_openapi_document_is_version_3_and_lists_every_path(h: &Harness) {
         "/api/payments/batches",
         "/api/payments/batches/{batch_id}.csv",
         "/api/payments/batches/{batch_id}.xlsx",
+        "/api/statements/{finess}/{domain}/documents",
+        "/api/statements/{finess}/{domain}/documents/{document_id}",
+        "/api/candidates/{finess}/payroll/files/{sha256}",
     ] {
         assert!(paths.contains_key(path), "{path} missing");
     }
+    // OpenAPI requires a description on every response.
+    for (path, item) in paths {
+        for (method, operation) in item.as_object().unwrap() {
+            for (status, response) in operation["responses"].as_object().unwrap() {
+                assert!(
+                    response["description"]
+                        .as_str()
+                        .is_some_and(|d| !d.is_empty()),
+                    "{method} {path} {status} has no description"
+                );
+            }
+        }
+    }
+    validate_with_openapi_spec_validator(&doc);
     assert!(doc["components"]["securitySchemes"]["bearer"].is_object());
     let ui = app.get("/swagger-ui/", None).await;
     assert_eq!(ui.status(), StatusCode::OK);
     assert!(ui.text().await.unwrap().contains("swagger"));
+}
+
+/// The document checked by `openapi-spec-validator` (installed by `scripts/install-test-tools.sh` in
+/// `target/test-tools-venv`); skipped with a message when the validator is absent.
+fn validate_with_openapi_spec_validator(doc: &Value) {
+    let validator = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("target/test-tools-venv/bin/openapi-spec-validator");
+    if !validator.exists() {
+        eprintln!(
+            "skipped: openapi-spec-validator not installed (bash scripts/install-test-tools.sh)"
+        );
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("openapi.json");
+    std::fs::write(&file, serde_json::to_vec_pretty(doc).unwrap()).unwrap();
+    let output = std::process::Command::new(&validator)
+        .arg(&file)
+        .output()
+        .unwrap();
+    assert!(
+        output.status.success(),
+        "openapi-spec-validator: {}{}",
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    );
 }
 
 on_both_engines!(

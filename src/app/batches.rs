@@ -151,7 +151,9 @@ impl Ledger {
             }
         }
         let (version, history) = self.batches.load(&stream).await?;
-        let today = paris_date(self.store().clock().now());
+        // The date the orders will be recorded at (never before the last recorded event).
+        let effective_at = self.effective_now().await?;
+        let today = paris_date(effective_at);
         let batch_id = format!(
             "LOT-{}-{}-{:03}",
             domain,
@@ -174,7 +176,7 @@ impl Ledger {
             catalogue: self.catalogue_arc(),
             statements: self.statements.clone(),
             batches: self.batches.clone(),
-            effective_at: self.effective_now().await?,
+            effective_at,
             role: access.actor.role,
             metadata: request.metadata_for(&access.actor),
         };

@@ -153,7 +153,50 @@ impl utoipa::Modify for BearerSecurity {
 pub fn openapi() -> utoipa::openapi::OpenApi {
     let mut doc = ApiDoc::openapi();
     doc.merge(documents::DocumentsDoc::openapi());
+    describe_every_response(&mut doc);
     doc
+}
+
+/// OpenAPI requires a description on every response; the annotations give one where it says more than
+/// the status (a problem's own `title` and `detail` say the rest), this fills the others.
+fn describe_every_response(doc: &mut utoipa::openapi::OpenApi) {
+    use utoipa::openapi::RefOr;
+    for item in doc.paths.paths.values_mut() {
+        let operations = [
+            &mut item.get,
+            &mut item.put,
+            &mut item.post,
+            &mut item.delete,
+            &mut item.patch,
+        ];
+        for operation in operations.into_iter().flatten() {
+            for (status, response) in operation.responses.responses.iter_mut() {
+                if let RefOr::T(response) = response {
+                    if response.description.is_empty() {
+                        response.description = status_description(status).to_string();
+                    }
+                }
+            }
+        }
+    }
+}
+
+fn status_description(status: &str) -> &'static str {
+    match status {
+        "200" => "Réponse",
+        "201" => "Enregistré",
+        "204" => "Fait",
+        "400" => "Requête invalide (champ nommé)",
+        "401" => "Authentification requise",
+        "403" => "Rôle non autorisé",
+        "404" => "Introuvable (ou appartenant à un autre candidat)",
+        "409" => "Conflit de version ou de clé d'idempotence",
+        "413" => "Requête trop volumineuse",
+        "415" => "Type de contenu non pris en charge",
+        "422" => "Refusé par une règle (champ nommé)",
+        "503" => "Service indisponible",
+        _ => "Réponse",
+    }
 }
 
 /// Every route, extractor limit and error handler of the service.
