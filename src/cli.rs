@@ -572,3 +572,15 @@ async fn pg_admin(admin_url: &str, sql: &str) -> Result<(), crate::bench::BenchE
     conn.close().await?;
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::CommandFactory;
+
+    #[test]
+    fn the_command_line_has_no_clashing_options() {
+        // clap's own consistency check: two options with one name, a default on a required one…
+        Cli::command().debug_assert();
+    }
+}

@@ -341,8 +341,9 @@ pub enum StatementCmd {
         /// SANS_LIEN_OBJECTIF, AUTRE.
         #[arg(long, default_value = "")]
         reason_code: String,
+        /// The controller's comment on the line (required for ineligible).
         #[arg(long, default_value = "")]
-        comment: String,
+        note: String,
         /// For partially_eligible: the amount retained.
         #[arg(long, default_value = "")]
         eligible_amount: String,
@@ -359,9 +360,10 @@ pub enum StatementCmd {
         target: Target,
         #[arg(long)]
         line_id: String,
+        /// The establishment's answer.
         #[arg(long)]
-        comment: String,
-        /// SHA-256 of the document provided.
+        note: String,
+        /// SHA-256 of the document provided (attached first with `documents attach`).
         #[arg(long, default_value = "")]
         document_sha256: String,
     },
@@ -626,7 +628,7 @@ pub async fn statement(config: &Config, cmd: StatementCmd) -> anyhow::Result<()>
             line_id,
             decision,
             reason_code,
-            comment,
+            note,
             eligible_amount,
             documents_requested,
             documents_due,
@@ -636,7 +638,7 @@ pub async fn statement(config: &Config, cmd: StatementCmd) -> anyhow::Result<()>
                 line_id,
                 decision,
                 reason_code,
-                comment,
+                comment: note,
                 eligible_amount,
                 documents_requested,
                 documents_due,
@@ -645,14 +647,14 @@ pub async fn statement(config: &Config, cmd: StatementCmd) -> anyhow::Result<()>
         StatementCmd::Answer {
             target,
             line_id,
-            comment,
+            note,
             document_sha256,
         } => (
             target,
             StatementCommand::AnswerDocumentRequest(
                 crate::domain::statement::DocumentAnswerInput {
                     line_id,
-                    comment,
+                    comment: note,
                     document_sha256,
                     correction: None,
                 },
