@@ -97,6 +97,11 @@ fn a_payment_order_the_day_before_or_after_the_window_is_refused_and_its_first_a
     };
     assert_eq!(at(noon(2026, 12, 31)), Err(outside(date(2026, 12, 31))));
     assert_eq!(at(noon(2028, 1, 1)), Err(outside(date(2028, 1, 1))));
+    // Dates in messages as French users read them.
+    assert_eq!(
+        outside(date(2026, 12, 31)).to_string(),
+        "le 31/12/2026 est hors du guichet de paiement (du 01/01/2027 au 31/12/2027)"
+    );
     assert!(at(noon(2027, 1, 1)).is_ok());
     assert!(at(noon(2027, 12, 31)).is_ok());
     // The Paris date counts: 2026-12-31 23:30 UTC is already 2027-01-01 in Paris.

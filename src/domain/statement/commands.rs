@@ -317,7 +317,12 @@ pub enum Refusal {
         value: String,
         expected: &'static str,
     },
-    #[error("champ {field} : date {date} hors de la plage plausible {PLAUSIBLE_DATE_MIN} … {PLAUSIBLE_DATE_MAX}")]
+    #[error(
+        "champ {field} : date {} hors de la plage plausible {} … {}",
+        fr_date(*.date),
+        fr_date(PLAUSIBLE_DATE_MIN),
+        fr_date(PLAUSIBLE_DATE_MAX)
+    )]
     DateOutOfRange {
         field: &'static str,
         date: NaiveDate,
@@ -398,7 +403,11 @@ pub enum Refusal {
     },
     #[error("champ eligible_amount : {retained} supérieur au montant déclaré {declared}")]
     RetainedAboveDeclared { retained: Money, declared: Money },
-    #[error("champ documents_due : échéance {due} antérieure à la date du jour {today}")]
+    #[error(
+        "champ documents_due : échéance {} antérieure à la date du jour {}",
+        fr_date(*.due),
+        fr_date(*.today)
+    )]
     DueDateInPast { due: NaiveDate, today: NaiveDate },
     #[error(
         "champ line_id : aucune demande de pièces en attente de réponse sur la ligne {line_id}"
@@ -406,7 +415,12 @@ pub enum Refusal {
     NoPendingDocumentRequest { line_id: LineId },
     #[error("aucun guichet de paiement n'est configuré pour le domaine {domain} : aucun paiement possible")]
     NoPaymentWindow { domain: &'static str },
-    #[error("le {date} est hors du guichet de paiement (du {start} au {end})")]
+    #[error(
+        "le {} est hors du guichet de paiement (du {} au {})",
+        fr_date(*.date),
+        fr_date(*.start),
+        fr_date(*.end)
+    )]
     OutsidePaymentWindow {
         date: NaiveDate,
         start: NaiveDate,
@@ -500,6 +514,11 @@ pub enum Refusal {
         "champ sha256 : aucun fichier de ce contenu n'a été déposé ; déposer d'abord le fichier"
     )]
     DocumentContentMissing { sha256: String },
+}
+
+/// A date as French users read it in a message: `15/03/2026`.
+pub fn fr_date(date: NaiveDate) -> String {
+    date.format("%d/%m/%Y").to_string()
 }
 
 /// Parses `2026-03-15` or `15/03/2026`.
