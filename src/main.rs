@@ -5,13 +5,23 @@ use std::process::ExitCode;
 
 #[tokio::main]
 async fn main() -> ExitCode {
-    tracing_subscriber::fmt()
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_env("CARE_LEDGER_LOG")
-                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn,sqlx=error")),
-        )
+    // Logs on stderr: one line per HTTP request by default (request id, method, path, status, time),
+    // warnings otherwise; `CARE_LEDGER_LOG` overrides the filter, `CARE_LEDGER_LOG_FORMAT=json` writes
+    // one JSON object per line for a log collector.
+    use std::io::IsTerminal;
+    let filter =
+        tracing_subscriber::EnvFilter::try_from_env("CARE_LEDGER_LOG").unwrap_or_else(|_| {
+            tracing_subscriber::EnvFilter::new("warn,sqlx=error,care_ledger::http=info")
+        });
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
         .with_writer(std::io::stderr)
-        .init();
+        .with_ansi(std::io::stderr().is_terminal());
+    if std::env::var("CARE_LEDGER_LOG_FORMAT").is_ok_and(|f| f.eq_ignore_ascii_case("json")) {
+        builder.json().init();
+    } else {
+        builder.init();
+    }
     let cli = care_ledger::cli::Cli::parse();
     match care_ledger::cli::run(cli).await {
         Ok(code) => code,
