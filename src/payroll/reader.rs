@@ -216,27 +216,7 @@ where
             .worksheet_range(&name)
             .map_err(|e| corrupt(format, format!("feuille « {name} » : {e}")))?;
         rows_total += range.height();
-        if rows_total > limits.max_rows {
-            return Err(PayrollError::TooManyRows {
-                sheet: name,
-                rows: rows_total,
-                max_rows: limits.max_rows,
-            });
-        }
-        if range.width() > limits.max_columns {
-            return Err(PayrollError::TooManyColumns {
-                sheet: name,
-                columns: range.width(),
-                max_columns: limits.max_columns,
-            });
-        }
-        let origin = range.start().unwrap_or((0, 0));
-        sheets.push(Sheet {
-            name,
-            range,
-            origin,
-            csv_lines: None,
-        });
+        sheets.push(checked_sheet(name, range, rows_total, limits)?);
     }
     Ok(Workbook {
         format: format.to_string(),
@@ -263,31 +243,42 @@ fn xlsx_sheets<RS: std::io::Read + std::io::Seek>(
                 .map_err(|e| corrupt("xlsx", format!("feuille « {name} » : {e}")))?,
         };
         rows_total += range.height();
-        if rows_total > limits.max_rows {
-            return Err(PayrollError::TooManyRows {
-                sheet: name,
-                rows: rows_total,
-                max_rows: limits.max_rows,
-            });
-        }
-        if range.width() > limits.max_columns {
-            return Err(PayrollError::TooManyColumns {
-                sheet: name,
-                columns: range.width(),
-                max_columns: limits.max_columns,
-            });
-        }
-        let origin = range.start().unwrap_or((0, 0));
-        sheets.push(Sheet {
-            name,
-            range,
-            origin,
-            csv_lines: None,
-        });
+        sheets.push(checked_sheet(name, range, rows_total, limits)?);
     }
     Ok(Workbook {
         format: "xlsx".to_string(),
         sheets,
+    })
+}
+
+/// A sheet read from a workbook, once the rows read so far (`rows_total`, this sheet's included) and its
+/// width are within the limits.
+fn checked_sheet(
+    name: String,
+    range: Range<Data>,
+    rows_total: usize,
+    limits: &Limits,
+) -> Result<Sheet, PayrollError> {
+    if rows_total > limits.max_rows {
+        return Err(PayrollError::TooManyRows {
+            sheet: name,
+            rows: rows_total,
+            max_rows: limits.max_rows,
+        });
+    }
+    if range.width() > limits.max_columns {
+        return Err(PayrollError::TooManyColumns {
+            sheet: name,
+            columns: range.width(),
+            max_columns: limits.max_columns,
+        });
+    }
+    let origin = range.start().unwrap_or((0, 0));
+    Ok(Sheet {
+        name,
+        range,
+        origin,
+        csv_lines: None,
     })
 }
 
