@@ -801,7 +801,7 @@ fn print_view(view: &StatementView) {
             .map(|t| format!(", au {}", t.to_rfc3339()))
             .unwrap_or_default()
     );
-    println!("Statut : {:?}", view.statement.status);
+    println!("Statut : {}", view.statement.status.label_fr());
     println!("Lignes :");
     for line in view.statement.lines_in_order() {
         let kind = match &line.content {

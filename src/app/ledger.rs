@@ -95,7 +95,8 @@ pub enum LedgerError {
     Forbidden { role: Role, action: &'static str },
     #[error(transparent)]
     Refused(#[from] Refusal),
-    #[error("{file} : {message}")]
+    /// A file refused; the message names the cell or the reason (and the file, when it does not).
+    #[error("{}", invalid_file_text(file, message))]
     InvalidFile { file: String, message: String },
     /// A request field the service checks itself (before any command is decided): names the field.
     #[error("champ {field} : {message}")]
@@ -1051,5 +1052,39 @@ impl Ledger {
         }
         out.sort();
         Ok(out)
+    }
+}
+
+/// `file : message`, unless the message already starts with the file's name (a CSV cell reference does).
+fn invalid_file_text(file: &str, message: &str) -> String {
+    if message.starts_with(file) {
+        message.to_string()
+    } else {
+        format!("{file} : {message}")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_refused_file_is_named_once() {
+        let csv = LedgerError::InvalidFile {
+            file: "recap.csv".into(),
+            message: "recap.csv ligne 6 colonne 3 (C) : montant ambigu \"1.234\"".into(),
+        };
+        assert_eq!(
+            csv.to_string(),
+            "recap.csv ligne 6 colonne 3 (C) : montant ambigu \"1.234\""
+        );
+        let xlsx = LedgerError::InvalidFile {
+            file: "recap.xlsx".into(),
+            message: "Feuil1!C12 : nombre illisible \"x\"".into(),
+        };
+        assert_eq!(
+            xlsx.to_string(),
+            "recap.xlsx : Feuil1!C12 : nombre illisible \"x\""
+        );
     }
 }
