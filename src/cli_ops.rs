@@ -790,6 +790,36 @@ fn print_computed(statement: &Statement) {
     }
 }
 
+/// The review in force on a cost line, as the controller and the establishment read it.
+fn review_text(view: &StatementView, line: &crate::domain::statement::lines::Line) -> String {
+    let latest = view.statement.latest_review(&line.id);
+    match (line.retained, latest) {
+        (Some(retained), Some(review)) => {
+            let reason = review
+                .reason_code
+                .map(|r| format!(" ({})", r.code()))
+                .unwrap_or_default();
+            format!(
+                "revue : {}{reason}, retenu {}",
+                review.decision.label_fr(),
+                retained.to_french()
+            )
+        }
+        (None, Some(review)) if review.is_pending_request() => match &review.requested {
+            Some(request) => format!(
+                "pièces demandées : {} (avant le {})",
+                request.what,
+                request.due.format("%d/%m/%Y")
+            ),
+            None => "pièces demandées".to_string(),
+        },
+        (None, Some(review)) if review.answer.is_some() => {
+            "pièces fournies, en attente de revue".to_string()
+        }
+        _ => "non revue".to_string(),
+    }
+}
+
 fn print_view(view: &StatementView) {
     println!(
         "État financier {} — {} — {} (version {}{})",
@@ -810,17 +840,19 @@ fn print_view(view: &StatementView) {
             LineContent::Other(_) => "autre coût",
             LineContent::Receipt(_) => "recette",
         };
+        let review = if line.withdrawn.is_some() {
+            "(retirée)".to_string()
+        } else if matches!(line.content, LineContent::Receipt(_)) {
+            String::new()
+        } else {
+            review_text(view, line)
+        };
         println!(
-            "  {:<20} {:<13} {:<8} {:>14}{}",
+            "  {:<20} {:<13} {:<8} {:>14}  {review}",
             line.id.as_str(),
             kind,
             line.content.objective().as_str(),
             line.declared.to_french(),
-            if line.withdrawn.is_some() {
-                "  (retirée)"
-            } else {
-                ""
-            }
         );
     }
     match &view.subsidy {

@@ -267,7 +267,8 @@ async fn supporting_documents(
         manifest.documents.len()
     );
 
-    on(clock, 2027, 4, 20);
+    // After the submission of 25/04/2027: a controller reviews only a submitted statement.
+    on(clock, 2027, 4, 26);
     ledger
         .execute(
             controller,
@@ -284,7 +285,7 @@ async fn supporting_documents(
         )
         .await
         .context("document request on EXT-002")?;
-    on(clock, 2027, 4, 24);
+    on(clock, 2027, 4, 27);
     let answer_file = "facture-remedia-2026-118-acquittee.pdf";
     let (_, invoice) = ledger
         .attach_document(
@@ -318,8 +319,24 @@ async fn supporting_documents(
         )
         .await
         .context("answer to the document request on EXT-002")?;
+    // Dates as the ledger recorded them.
+    let statement = ledger.statement(controller, &finess, domain, None).await?;
+    let requested_on = statement
+        .statement
+        .reviews
+        .get(&crate::domain::statement::LineId::parse("EXT-002").context("line id")?)
+        .and_then(|reviews| {
+            reviews
+                .iter()
+                .rev()
+                .find(|r| r.requested.is_some())
+                .and_then(|r| r.reviewed_on)
+        })
+        .context("the document request on EXT-002 is in the ledger")?;
     println!(
-        "EXT-002 : pièce demandée le 20/04/2027 (facture acquittée), fournie le 24/04/2027 ({})",
+        "EXT-002 : pièce demandée le {} (facture acquittée), fournie le {} ({})",
+        requested_on.format("%d/%m/%Y"),
+        invoice.attached_on.format("%d/%m/%Y"),
         invoice.id
     );
     let view = ledger.documents(controller, &finess, domain, None).await?;
