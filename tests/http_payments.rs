@@ -187,8 +187,8 @@ async fn a_batch_orders_what_is_due_once_and_a_second_request_orders_nothing(h: 
         .json()
         .await
         .unwrap();
-    assert_eq!(statement["subsidy"]["Ok"]["committed"], "12345.67");
-    assert_eq!(statement["subsidy"]["Ok"]["due"], "0.00");
+    assert_eq!(statement["subsidy"]["committed"], "12345.67");
+    assert_eq!(statement["subsidy"]["due"], "0.00");
     let batch_events = h
         .store
         .read_stream(

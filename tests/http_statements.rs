@@ -171,7 +171,7 @@ async fn a_statement_goes_from_declaration_to_payment_and_template_over_http(h: 
         format!("\"{version}\"")
     );
     let view: Value = view.json().await.unwrap();
-    let subsidy = &view["subsidy"]["Ok"];
+    let subsidy = &view["subsidy"];
     assert_eq!(subsidy["provisional"], false, "{subsidy:#}");
     let due = subsidy["due"].clone();
     assert!(money(&due) > 0.0);

@@ -295,7 +295,9 @@ pub struct StatementView {
     pub version: i64,
     pub as_of: Option<DateTime<Utc>>,
     pub statement: Statement,
-    /// The subsidy, or why it cannot be computed (e.g. an unpublished décote schedule).
+    /// The subsidy, or why it cannot be computed (e.g. an unpublished décote schedule). In JSON: the
+    /// figures, or `{"error": "…"}`.
+    #[serde(serialize_with = "subsidy_json")]
     pub subsidy: Result<SubsidyReport, String>,
     pub flags: Vec<Flag>,
     /// Supporting documents expected per objective and per line: provided or missing (SPEC.md §7).
@@ -1055,6 +1057,22 @@ impl Ledger {
     }
 }
 
+/// A view's subsidy in JSON: the figures themselves, or `{"error": "…"}` when they cannot be computed
+/// (never Rust's `{"Ok": …}` / `{"Err": …}`).
+fn subsidy_json<S: serde::Serializer>(
+    subsidy: &Result<SubsidyReport, String>,
+    serializer: S,
+) -> Result<S::Ok, S::Error> {
+    #[derive(Serialize)]
+    struct NotComputable<'a> {
+        error: &'a str,
+    }
+    match subsidy {
+        Ok(report) => report.serialize(serializer),
+        Err(error) => NotComputable { error }.serialize(serializer),
+    }
+}
+
 /// `file : message`, unless the message already starts with the file's name (a CSV cell reference does).
 fn invalid_file_text(file: &str, message: &str) -> String {
     if message.starts_with(file) {
@@ -1067,6 +1085,22 @@ fn invalid_file_text(file: &str, message: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_subsidy_that_cannot_be_computed_is_an_error_object_in_json() {
+        #[derive(Serialize)]
+        struct View {
+            #[serde(serialize_with = "subsidy_json")]
+            subsidy: Result<SubsidyReport, String>,
+        }
+        let view = View {
+            subsidy: Err("barème de décote non publié pour D2".into()),
+        };
+        assert_eq!(
+            serde_json::to_value(&view).unwrap(),
+            serde_json::json!({"subsidy": {"error": "barème de décote non publié pour D2"}})
+        );
+    }
 
     #[test]
     fn a_refused_file_is_named_once() {
