@@ -99,6 +99,18 @@ fn a_partial_review_retains_its_amount_and_one_cent_above_the_declared_amount_is
             declared: Money::from_cents(1_200_000),
         }
     );
+    // Amounts in the message as the establishment writes them.
+    assert_eq!(
+        refusal(
+            &s,
+            &cat,
+            &cand,
+            Role::Controleur,
+            partially_eligible("EXT-1", "12 000,01")
+        )
+        .to_string(),
+        "champ eligible_amount : 12\u{202f}000,01\u{a0}€ supérieur au montant déclaré 12\u{202f}000,00\u{a0}€"
+    );
     assert!(matches!(
         refusal(
             &s,

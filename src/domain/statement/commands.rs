@@ -345,7 +345,11 @@ pub enum Refusal {
     YearNotInTemplate { year: i32, years: String },
     #[error("champ hours_on_action : {hours} h hors de ]0, {productive}] (heures productives)")]
     HoursOnActionOutOfRange { hours: Decimal, productive: Decimal },
-    #[error("champ non_eligible_gross : {non_eligible} supérieur au brut annualisé {gross}")]
+    #[error(
+        "champ non_eligible_gross : {} supérieur au brut annualisé {}",
+        .non_eligible.to_french(),
+        .gross.to_french()
+    )]
     NonEligibleAboveGross { non_eligible: Money, gross: Money },
     #[error("champ coverage : {coverage} incompatible avec le statut {status} (atteint à partir de {attained_from})")]
     CoverageContradictsStatus {
@@ -401,7 +405,11 @@ pub enum Refusal {
         field: &'static str,
         decision: &'static str,
     },
-    #[error("champ eligible_amount : {retained} supérieur au montant déclaré {declared}")]
+    #[error(
+        "champ eligible_amount : {} supérieur au montant déclaré {}",
+        .retained.to_french(),
+        .declared.to_french()
+    )]
     RetainedAboveDeclared { retained: Money, declared: Money },
     #[error(
         "champ documents_due : échéance {} antérieure à la date du jour {}",
@@ -440,7 +448,11 @@ pub enum Refusal {
     },
     #[error("décote de 100 % : aucune subvention à verser")]
     FullDecote,
-    #[error("champ {field} : {amount} supérieur au reste dû {due}")]
+    #[error(
+        "champ {field} : {} supérieur au reste dû {}",
+        .amount.to_french(),
+        .due.to_french()
+    )]
     AboveDue {
         field: &'static str,
         amount: Money,
@@ -454,13 +466,24 @@ pub enum Refusal {
     PaymentCancelled { payment_id: PaymentId },
     #[error("champ payment_id : le paiement {payment_id} est déjà versé")]
     PaymentAlreadyDisbursed { payment_id: PaymentId },
-    #[error("pas de trop-perçu (reste dû {due}) : aucun reversement à ordonner")]
+    #[error(
+        "pas de trop-perçu (reste dû {}) : aucun reversement à ordonner",
+        .due.to_french()
+    )]
     NoOverpayment { due: Money },
-    #[error("champ amount : {amount} supérieur au trop-perçu non encore couvert par un ordre de reversement ({uncovered})")]
+    #[error(
+        "champ amount : {} supérieur au trop-perçu non encore couvert par un ordre de reversement ({})",
+        .amount.to_french(),
+        .uncovered.to_french()
+    )]
     RecoveryAboveOverpayment { amount: Money, uncovered: Money },
     #[error("champ recovery_id : ordre de reversement {recovery_id} inconnu")]
     UnknownRecovery { recovery_id: String },
-    #[error("champ amount : {amount} supérieur au reste à recouvrer {outstanding} de l'ordre de reversement")]
+    #[error(
+        "champ amount : {} supérieur au reste à recouvrer {} de l'ordre de reversement",
+        .amount.to_french(),
+        .outstanding.to_french()
+    )]
     AboveRecoveryOutstanding { amount: Money, outstanding: Money },
     #[error("champ {field} : {source}")]
     InvalidEvidence {
