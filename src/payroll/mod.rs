@@ -31,6 +31,7 @@ pub mod reader;
 pub mod recap;
 pub mod rules;
 pub mod text;
+pub mod xlsx_fast;
 
 use sha2::{Digest, Sha256};
 use std::collections::HashMap;

@@ -134,6 +134,9 @@ pub fn read_workbook(
             }
             Some("xlsx") => {
                 limits.check_archive(bytes, "xlsx")?;
+                if let Some(sheets) = crate::payroll::xlsx_fast::read_sheets(bytes, limits) {
+                    return checked_workbook("xlsx", sheets, limits);
+                }
                 let wb: Xlsx<_> = Xlsx::new(Cursor::new(bytes)).map_err(|e| match e {
                     calamine::XlsxError::Password => PayrollError::PasswordProtected,
                     e => corrupt("xlsx", e),
@@ -249,6 +252,31 @@ fn xlsx_sheets<RS: std::io::Read + std::io::Seek>(
         format: "xlsx".to_string(),
         sheets,
     })
+}
+
+/// The sheets read by the fast xlsx reader, checked against the limits as the calamine path checks them.
+fn checked_workbook(
+    format: &str,
+    sheets: Vec<(String, Range<Data>)>,
+    limits: &Limits,
+) -> Result<Workbook, PayrollError> {
+    let mut checked = Vec::with_capacity(sheets.len());
+    let mut rows_total = 0usize;
+    for (name, range) in sheets {
+        rows_total += range.height();
+        checked.push(checked_sheet(name, range, rows_total, limits)?);
+    }
+    Ok(Workbook {
+        format: format.to_string(),
+        sheets: checked,
+    })
+}
+
+/// A workbook read by calamine alone (the path the fast xlsx reader falls back to), for the tests that
+/// compare both readers.
+pub fn read_xlsx_with_calamine(bytes: &[u8], limits: &Limits) -> Result<Workbook, PayrollError> {
+    let wb: Xlsx<_> = Xlsx::new(Cursor::new(bytes)).map_err(|e| corrupt("xlsx", e))?;
+    xlsx_sheets(wb, limits)
 }
 
 /// A sheet read from a workbook, once the rows read so far (`rows_total`, this sheet's included) and its
