@@ -34,10 +34,7 @@ async fn main() -> ExitCode {
             let mut message = err.to_string();
             for cause in err.chain().skip(1) {
                 let text = cause.to_string();
-                if text.starts_with(&message) {
-                    // The cause repeats its parent's words and says more: keep the cause alone.
-                    message = text;
-                } else if !message.contains(&text) {
+                if !message.contains(&text) {
                     message.push_str(" : ");
                     message.push_str(&text);
                 }

@@ -86,14 +86,15 @@ fn an_eligible_review_retains_the_declared_amount_and_the_line_counts_as_reviewe
 #[test]
 fn a_partial_review_retains_its_amount_and_one_cent_above_the_declared_amount_is_refused() {
     let (mut s, cat, cand) = submitted();
+    let above = refusal(
+        &s,
+        &cat,
+        &cand,
+        Role::Controleur,
+        partially_eligible("EXT-1", "12 000,01"),
+    );
     assert_eq!(
-        refusal(
-            &s,
-            &cat,
-            &cand,
-            Role::Controleur,
-            partially_eligible("EXT-1", "12 000,01")
-        ),
+        above,
         Refusal::RetainedAboveDeclared {
             retained: Money::from_cents(1_200_001),
             declared: Money::from_cents(1_200_000),
@@ -101,14 +102,7 @@ fn a_partial_review_retains_its_amount_and_one_cent_above_the_declared_amount_is
     );
     // Amounts in the message as the establishment writes them.
     assert_eq!(
-        refusal(
-            &s,
-            &cat,
-            &cand,
-            Role::Controleur,
-            partially_eligible("EXT-1", "12 000,01")
-        )
-        .to_string(),
+        above.to_string(),
         "champ eligible_amount : 12\u{202f}000,01\u{a0}€ supérieur au montant déclaré 12\u{202f}000,00\u{a0}€"
     );
     assert!(matches!(

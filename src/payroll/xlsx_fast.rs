@@ -9,7 +9,7 @@
 //! It never guesses: anything it does not fully understand (no dimension, a cell outside it, an error or
 //! ISO-date cell, phonetic runs, CDATA, `_xHHHH_` escapes, a 1904 workbook, a chart sheet, a malformed
 //! element) makes it answer `None`, and the caller reads the workbook with calamine, which also reports
-//! the errors. `tests` below and `tests/payroll_layouts.rs` compare both readers cell by cell.
+//! the errors. The tests below compare both readers cell by cell.
 
 use crate::payroll::limits::Limits;
 use calamine::{Data, ExcelDateTime, ExcelDateTimeType, Range};
@@ -98,17 +98,8 @@ fn elements<'a>(xml: &'a str, name: &'a str) -> impl Iterator<Item = &'a str> + 
 
 /// The value of attribute `name` in a start tag's text.
 fn attr<'a>(tag: &'a str, name: &str) -> Option<&'a str> {
-    let mut rest = tag;
-    loop {
-        let at = rest.find(name)?;
-        let before_ok = at == 0 || rest.as_bytes()[at - 1].is_ascii_whitespace();
-        let after = &rest[at + name.len()..];
-        if before_ok && after.starts_with("=\"") {
-            let value = &after[2..];
-            return value.find('"').map(|end| &value[..end]);
-        }
-        rest = after;
-    }
+    // The value lies between two ASCII quotes, so it is whole UTF-8.
+    byte_attr(tag.as_bytes(), name.as_bytes()).and_then(|v| std::str::from_utf8(v).ok())
 }
 
 /// XML entities decoded; `None` for what calamine would decode differently (`_xHHHH_` escapes) or
@@ -325,7 +316,8 @@ fn dimension(reference: &str) -> Option<((u32, u32), (u32, u32))> {
     }
 }
 
-/// The attribute `name` of a `<c …>` tag's bytes.
+/// The value of attribute `name` in a start tag's bytes (`name="value"`, the name preceded by a space
+/// or at the start).
 fn byte_attr<'a>(tag: &'a [u8], name: &[u8]) -> Option<&'a [u8]> {
     let mut i = 0;
     while i + name.len() + 2 <= tag.len() {
