@@ -26,7 +26,7 @@ pub fn start_instant() -> chrono::DateTime<Utc> {
     Utc.with_ymd_and_hms(2026, 3, 2, 9, 0, 0).unwrap()
 }
 
-fn pg_url_with_db(admin_url: &str, db: &str) -> String {
+pub fn pg_url_with_db(admin_url: &str, db: &str) -> String {
     let (base, query) = match admin_url.split_once('?') {
         Some((b, q)) => (b, Some(q)),
         None => (admin_url, None),
@@ -42,7 +42,7 @@ fn pg_url_with_db(admin_url: &str, db: &str) -> String {
     url
 }
 
-async fn pg_admin(admin_url: &str, sql: &str) {
+pub async fn pg_admin(admin_url: &str, sql: &str) {
     use sqlx::Connection;
     let mut conn = sqlx::PgConnection::connect(admin_url)
         .await
