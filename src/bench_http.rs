@@ -330,6 +330,7 @@ async fn create_token(
             role,
             candidate: candidate.map(|c| c.as_str().to_string()),
             label: Some(format!("bench {role}")),
+            expires: None,
         },
     )
     .await?;

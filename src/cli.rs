@@ -125,6 +125,10 @@ pub enum TokenCommand {
         /// Who holds it.
         #[arg(long)]
         label: Option<String>,
+        /// When it expires: a date AAAA-MM-JJ (valid until the end of that day, Paris time) or a
+        /// number of days (90). Without it the token does not expire.
+        #[arg(long, value_name = "DATE|JOURS")]
+        expires: Option<String>,
         /// Who creates it (recorded in the event).
         #[arg(long = "as", default_value = "admin:cli")]
         actor: String,

@@ -2,11 +2,13 @@
 
 mod common;
 
+use care_ledger::actor::Actor;
 use care_ledger::actor::Role;
 use care_ledger::store::checkpoint::{Checkpoint, CheckpointError};
 use care_ledger::store::verify::{verify, ProblemKind};
 use care_ledger::store::{
-    hash, AppendResult, EventStore, ExpectedVersion, NewEvent, ReadBound, StoreError, GENESIS_HASH,
+    hash, AppendResult, EventMetadata, EventStore, ExpectedVersion, IdempotencyScope, NewEvent,
+    ReadBound, StoreError, TokenRecord, GENESIS_HASH,
 };
 use common::{event, meta, Harness};
 use futures::StreamExt;
@@ -36,6 +38,9 @@ on_both_engines!(
     a_checkpoint_signed_with_another_key_is_rejected,
     eight_writers_on_one_stream_end_with_contiguous_versions,
     eight_writers_on_eight_streams_all_succeed,
+    an_idempotency_key_is_scoped_to_who_may_use_it,
+    a_token_row_is_written_with_its_event_or_not_at_all,
+    a_busy_or_closed_database_is_unavailable_not_an_internal_error,
 );
 
 async fn append_n(store: &EventStore, stream: &str, n: i64) -> AppendResult {
@@ -280,7 +285,7 @@ async fn the_database_refuses_update_and_delete_on_events(h: &Harness) {
     assert!(delete.is_err(), "DELETE must be refused");
     assert!(h
         .store
-        .execute_raw("DELETE FROM idempotency_keys")
+        .execute_raw("DELETE FROM idempotency_scoped_keys")
         .await
         .is_err());
     if h.engine == "postgres" {
@@ -673,4 +678,218 @@ async fn eight_writers_on_eight_streams_all_succeed(h: &Harness) {
     let report = verify(&h.store, None).await.unwrap();
     assert!(report.is_ok());
     assert_eq!(report.events_checked, 80);
+}
+
+fn as_role(role: Role, id: &str, request: &str) -> EventMetadata {
+    EventMetadata::new(&Actor::new(role, id).unwrap(), request)
+}
+
+async fn an_idempotency_key_is_scoped_to_who_may_use_it(h: &Harness) {
+    let key = "LOT-D1bis-20270510-001/130004526";
+    // The payment desk orders on A's statement with the batch's key.
+    let desk = as_role(Role::Paiement, "desk", "r1").with_idempotency_key(key);
+    let paid = h
+        .store
+        .append(
+            "statement/A/D1bis",
+            ExpectedVersion::Any,
+            &[event("PaymentOrdered", 1)],
+            &desk,
+        )
+        .await
+        .unwrap();
+    assert!(!paid.replayed);
+    // Establishment A, then establishment B, use the same key with other content: each is a new key
+    // in its own scope (no 409 to learn from, nothing blocked).
+    for (stream, n) in [("statement/A/D1bis", 2), ("statement/B/D1bis", 3)] {
+        let establishment = as_role(Role::Etablissement, "daf", "r2").with_idempotency_key(key);
+        let result = h
+            .store
+            .append(
+                stream,
+                ExpectedVersion::Any,
+                &[event("InvoiceDeclared", n)],
+                &establishment,
+            )
+            .await
+            .unwrap();
+        assert!(!result.replayed, "{stream}");
+    }
+    // An establishment cannot take the desk's future keys either: the desk's next order with a key
+    // an establishment used first is its own.
+    let future = "LOT-D1bis-20270511-001/130004526";
+    let squatter = as_role(Role::Etablissement, "daf", "r3").with_idempotency_key(future);
+    h.store
+        .append(
+            "statement/A/D1bis",
+            ExpectedVersion::Any,
+            &[event("Note", 4)],
+            &squatter,
+        )
+        .await
+        .unwrap();
+    let desk_next = as_role(Role::Paiement, "desk", "r4").with_idempotency_key(future);
+    let ordered = h
+        .store
+        .append(
+            "statement/A/D1bis",
+            ExpectedVersion::Any,
+            &[event("PaymentOrdered", 5)],
+            &desk_next,
+        )
+        .await
+        .unwrap();
+    assert!(!ordered.replayed);
+    // Inside one scope a key keeps its meaning: the desk's key again with other content is a
+    // conflict, on any stream, from any agent of the desk.
+    let other_agent = as_role(Role::Paiement, "desk-2", "r5").with_idempotency_key(key);
+    assert!(matches!(
+        h.store
+            .append(
+                "payment-batches/D1bis",
+                ExpectedVersion::Any,
+                &[event("Batch", 6)],
+                &other_agent
+            )
+            .await,
+        Err(StoreError::IdempotencyConflict { .. })
+    ));
+    // The lookups a command handler makes see the same scopes.
+    let mut tx = h.store.begin_write().await.unwrap();
+    let desk_scope = IdempotencyScope::of("statement/A/D1bis", Role::Paiement);
+    let b_scope = IdempotencyScope::of("statement/B/D1bis", Role::Etablissement);
+    let c_scope = IdempotencyScope::of("statement/C/D1bis", Role::Etablissement);
+    let found = tx
+        .find_idempotency_key(&desk_scope, key)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(found.0.first_position, paid.first_position);
+    let found_b = tx
+        .find_idempotency_key(&b_scope, key)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(found_b.0.stream_id, "statement/B/D1bis");
+    assert!(tx
+        .find_idempotency_key(&c_scope, key)
+        .await
+        .unwrap()
+        .is_none());
+    tx.rollback().await.unwrap();
+    assert_eq!(h.store.head().await.unwrap().unwrap().position, 5);
+}
+
+async fn a_token_row_is_written_with_its_event_or_not_at_all(h: &Harness) {
+    let record = TokenRecord {
+        id: "t-1".into(),
+        role: Role::Controleur,
+        candidate: None,
+        label: "Marie".into(),
+        created_by: "admin:ops".into(),
+        created_at_us: 1,
+        revoked_at_us: None,
+        expires_at_us: Some(2_000_000),
+    };
+    // A job that writes the row and then fails to append: neither is kept.
+    let failed = h
+        .store
+        .write({
+            let record = record.clone();
+            move |tx| {
+                Box::pin(async move {
+                    tx.insert_token(&record, "hash-1").await?;
+                    tx.append(
+                        "tokens",
+                        ExpectedVersion::Exact(7),
+                        &[event("TokenCreated", 1)],
+                        &meta("r"),
+                    )
+                    .await
+                })
+            }
+        })
+        .await;
+    assert!(matches!(failed, Err(StoreError::Conflict { .. })));
+    assert!(h.store.token("t-1").await.unwrap().is_none());
+    assert!(h.store.head().await.unwrap().is_none());
+    // Both in one job: both kept.
+    h.store
+        .write({
+            let record = record.clone();
+            move |tx| {
+                Box::pin(async move {
+                    tx.insert_token(&record, "hash-1").await?;
+                    tx.append(
+                        "tokens",
+                        ExpectedVersion::Any,
+                        &[event("TokenCreated", 1)],
+                        &meta("r"),
+                    )
+                    .await
+                })
+            }
+        })
+        .await
+        .unwrap();
+    assert_eq!(
+        h.store.token_by_hash("hash-1").await.unwrap(),
+        Some(record.clone())
+    );
+    assert_eq!(h.store.tokens().await.unwrap(), vec![record]);
+    let revoked = h
+        .store
+        .write(|tx| Box::pin(async move { tx.revoke_token("t-1", 5).await }))
+        .await
+        .unwrap();
+    assert!(revoked);
+    assert_eq!(
+        h.store.token("t-1").await.unwrap().unwrap().revoked_at_us,
+        Some(5)
+    );
+}
+
+async fn a_busy_or_closed_database_is_unavailable_not_an_internal_error(h: &Harness) {
+    append_n(&h.store, "s", 1).await;
+    assert!(StoreError::Busy { attempts: 5 }.is_unavailable());
+    assert!(!StoreError::IdempotencyConflict { key: "k".into() }.is_unavailable());
+    h.store.close().await;
+    let err = h
+        .store
+        .append("s", ExpectedVersion::Any, &[event("Late", 2)], &meta("r"))
+        .await
+        .unwrap_err();
+    assert!(err.is_unavailable(), "{err:?}");
+    let read = h.store.stream_version("s").await.unwrap_err();
+    assert!(read.is_unavailable(), "{read:?}");
+}
+
+/// The ledger of 2026-12-05 (issue 13's very key): the payment desk's order keys recorded before
+/// scopes existed keep answering in the desk's scope, and mean nothing in an establishment's.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn keys_recorded_before_scopes_answer_in_the_scope_of_who_used_them() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("golden.db");
+    std::fs::copy("tests/golden/demo-20261205.db", &path).unwrap();
+    let clock = care_ledger::clock::FixedClock::at(common::start_instant());
+    let store = EventStore::open(path.to_str().unwrap(), std::sync::Arc::new(clock))
+        .await
+        .unwrap();
+    let key = "LOT-D1bis-20270510-001/130004526";
+    let stream = "statement/130004526/D1bis";
+    let mut tx = store.begin_write().await.unwrap();
+    let (first, _) = tx
+        .find_idempotency_key(&IdempotencyScope::of(stream, Role::Paiement), key)
+        .await
+        .unwrap()
+        .expect("the desk's key kept its scope");
+    assert_eq!(first.stream_id, stream);
+    assert!(tx
+        .find_idempotency_key(&IdempotencyScope::of(stream, Role::Etablissement), key)
+        .await
+        .unwrap()
+        .is_none());
+    tx.rollback().await.unwrap();
+    let report = verify(&store, None).await.unwrap();
+    assert!(report.is_ok());
 }

@@ -200,7 +200,8 @@ impl Ledger {
         access: &Access,
     ) -> Result<Option<PaymentBatch>, LedgerError> {
         let mut tx = self.store().begin_write().await?;
-        let found = tx.find_idempotency_key(key).await;
+        let scope = crate::store::IdempotencyScope::of(stream, access.actor.role);
+        let found = tx.find_idempotency_key(&scope, key).await;
         tx.rollback().await?;
         let Some((first, _)) = found? else {
             return Ok(None);

@@ -4,8 +4,8 @@
 
 use crate::store::hash::{canonical_json, sha256_hex};
 use crate::store::{
-    AppendResult, DocumentBlob, EventMetadata, EventStore, ExpectedVersion, NewEvent, ReadBound,
-    RecordedEvent, StoreError, WriteTx,
+    AppendResult, DocumentBlob, EventMetadata, EventStore, ExpectedVersion, IdempotencyScope,
+    NewEvent, ReadBound, RecordedEvent, StoreError, WriteTx,
 };
 use chrono::{DateTime, Utc};
 use serde::de::DeserializeOwned;
@@ -539,7 +539,8 @@ where
         documents,
     } = write;
     if let Some(key) = &metadata.idempotency_key {
-        if let Some((first, stored)) = tx.find_idempotency_key(key).await? {
+        let scope = IdempotencyScope::of(stream_id, metadata.role);
+        if let Some((first, stored)) = tx.find_idempotency_key(&scope, key).await? {
             if &stored != fingerprint {
                 return Err(StoreError::IdempotencyConflict { key: key.clone() }.into());
             }

@@ -39,7 +39,6 @@ impl From<TokenError> for ApiError {
             TokenError::Invalid { field, message } => ApiError::bad_request(field, message),
             TokenError::NotFound(_) => ApiError::NotFound,
             TokenError::Store(store) => store.into(),
-            TokenError::Database(db) => ApiError::internal(db),
         }
     }
 }

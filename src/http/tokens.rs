@@ -1,18 +1,21 @@
-//! API bearer tokens: 32 random bytes (hex) behind a `clt_` prefix, stored only as their SHA-256, in
-//! the table `api_tokens`. Tokens are credentials, not ledger facts; their creation and revocation are
-//! also recorded as events on the stream `tokens` (who created or revoked which token id; never the
-//! secret nor its hash).
+//! API bearer tokens: 32 random bytes (hex) behind a `clt_` prefix, stored only as their SHA-256 (the
+//! store's table `api_tokens`, see [`crate::store::tokens`]). Tokens are credentials, not ledger facts;
+//! their creation and revocation are also recorded as events on the stream `tokens` (who created or
+//! revoked which token id, and until when it is valid; never the secret nor its hash), in the same
+//! transaction as the row. A token may expire (`expires`): after that instant it is refused.
 
 use crate::actor::{Actor, Role};
-use crate::clock::Clock;
+use crate::clock::{end_of_paris_day, Clock};
 use crate::domain::ids::Finess;
 use crate::store::hash::{canonical_json, sha256_hex};
-use crate::store::{EventMetadata, EventStore, ExpectedVersion, NewEvent, ReadBound, StoreError};
-use chrono::{DateTime, Utc};
+use crate::store::{
+    EventMetadata, EventStore, ExpectedVersion, IdempotencyScope, NewEvent, StoreError,
+    TokenRecord, WriteTx,
+};
+use chrono::{DateTime, NaiveDate, Utc};
 use rand::RngCore;
 use serde::{Deserialize, Serialize};
 use serde_json::json;
-use sqlx::Row;
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicI64, Ordering};
 use std::sync::{Arc, RwLock};
@@ -24,6 +27,8 @@ pub const TOKENS_STREAM: &str = "tokens";
 pub const TOKEN_PREFIX: &str = "clt_";
 pub const TOKEN_RANDOM_BYTES: usize = 32;
 pub const MAX_LABEL_LEN: usize = 100;
+/// The longest validity a token may be given (ten years).
+pub const MAX_EXPIRY_DAYS: i64 = 3_650;
 
 #[derive(Debug, thiserror::Error)]
 pub enum TokenError {
@@ -36,8 +41,6 @@ pub enum TokenError {
     NotFound(String),
     #[error(transparent)]
     Store(#[from] StoreError),
-    #[error("token table")]
-    Database(#[from] sqlx::Error),
 }
 
 /// What a token is, without its secret.
@@ -53,6 +56,9 @@ pub struct TokenInfo {
     pub created_by: String,
     pub created_at: DateTime<Utc>,
     pub revoked_at: Option<DateTime<Utc>>,
+    /// After this instant the token is refused (absent: it does not expire).
+    #[serde(default)]
+    pub expires_at: Option<DateTime<Utc>>,
 }
 
 impl TokenInfo {
@@ -69,6 +75,35 @@ impl TokenInfo {
             .as_deref()
             .and_then(|c| Finess::parse(c).ok())
     }
+
+    /// Whether the token is expired at `now`.
+    pub fn is_expired(&self, now: DateTime<Utc>) -> bool {
+        self.expires_at.is_some_and(|at| now >= at)
+    }
+
+    /// Whether the token is accepted at `now`: neither revoked nor expired.
+    pub fn is_valid(&self, now: DateTime<Utc>) -> bool {
+        self.revoked_at.is_none() && !self.is_expired(now)
+    }
+}
+
+impl From<TokenRecord> for TokenInfo {
+    fn from(record: TokenRecord) -> TokenInfo {
+        TokenInfo {
+            id: record.id,
+            role: record.role,
+            candidate: record.candidate,
+            label: record.label,
+            created_by: record.created_by,
+            created_at: DateTime::from_timestamp_micros(record.created_at_us).unwrap_or_default(),
+            revoked_at: record
+                .revoked_at_us
+                .and_then(DateTime::from_timestamp_micros),
+            expires_at: record
+                .expires_at_us
+                .and_then(DateTime::from_timestamp_micros),
+        }
+    }
 }
 
 /// A token to create.
@@ -84,6 +119,11 @@ pub struct NewToken {
     /// A human description (who holds it); default "jeton ROLE".
     #[serde(default)]
     pub label: Option<String>,
+    /// When it expires: a date `AAAA-MM-JJ` (valid until the end of that day, Paris time) or a number
+    /// of days from now (`90`). Absent: it does not expire.
+    #[serde(default)]
+    #[schema(example = "2027-03-31")]
+    pub expires: Option<String>,
 }
 
 /// The answer to a creation: the secret is shown once, never again (absent on an idempotent repeat).
@@ -105,63 +145,62 @@ fn new_secret() -> String {
     format!("{TOKEN_PREFIX}{}", hex::encode(bytes))
 }
 
-/// Runs the same body on whichever pool the store has.
-macro_rules! with_pool {
-    ($store:expr, $pool:ident => $body:expr) => {
-        if let Some($pool) = $store.sqlite_pool() {
-            $body
-        } else if let Some($pool) = $store.postgres_pool() {
-            $body
-        } else {
-            unreachable!("the store has one of the two engines")
-        }
+/// A token's expiry as users give it (`--expires`, `expires`): a date `AAAA-MM-JJ` or `JJ/MM/AAAA`
+/// (valid until the end of that day in Paris), or a number of days from `now` (1 to
+/// [`MAX_EXPIRY_DAYS`]). It must lie in the future.
+pub fn parse_expiry(text: &str, now: DateTime<Utc>) -> Result<DateTime<Utc>, TokenError> {
+    let text = text.trim();
+    let invalid = |message: String| TokenError::Invalid {
+        field: "expires",
+        message,
     };
+    let at = if !text.is_empty() && text.bytes().all(|b| b.is_ascii_digit()) {
+        let days: i64 = text
+            .parse()
+            .ok()
+            .filter(|d| (1..=MAX_EXPIRY_DAYS).contains(d))
+            .ok_or_else(|| {
+                invalid(format!(
+                    "« {text} » : un nombre de jours de 1 à {MAX_EXPIRY_DAYS} est attendu"
+                ))
+            })?;
+        now + chrono::Duration::days(days)
+    } else {
+        let date = NaiveDate::parse_from_str(text, "%Y-%m-%d")
+            .or_else(|_| NaiveDate::parse_from_str(text, "%d/%m/%Y"))
+            .map_err(|_| {
+                invalid(format!(
+                    "« {} » : une date AAAA-MM-JJ ou un nombre de jours est attendu",
+                    text.chars().take(40).collect::<String>()
+                ))
+            })?;
+        end_of_paris_day(date)
+    };
+    if at <= now {
+        return Err(invalid(format!(
+            "la date d'expiration {} est déjà passée",
+            crate::clock::paris_date(at).format("%d/%m/%Y")
+        )));
+    }
+    if at > now + chrono::Duration::days(MAX_EXPIRY_DAYS + 1) {
+        return Err(invalid(format!(
+            "au plus {MAX_EXPIRY_DAYS} jours de validité"
+        )));
+    }
+    Ok(at)
 }
 
-const TOKEN_COLUMNS: &str =
-    "id, role, candidate, label, created_by, created_at_us, revoked_at_us FROM api_tokens";
-
-macro_rules! token_from_row {
-    ($row:expr) => {{
-        let row = $row;
-        let role: String = row.try_get(1)?;
-        let created: i64 = row.try_get(5)?;
-        let revoked: Option<i64> = row.try_get(6)?;
-        TokenInfo {
-            id: row.try_get(0)?,
-            role: Role::parse(&role).map_err(|e| TokenError::Invalid {
-                field: "role",
-                message: e.to_string(),
-            })?,
-            candidate: row.try_get(2)?,
-            label: row.try_get(3)?,
-            created_by: row.try_get(4)?,
-            created_at: DateTime::from_timestamp_micros(created).unwrap_or_default(),
-            revoked_at: revoked.and_then(DateTime::from_timestamp_micros),
-        }
-    }};
-}
-
-/// The token a secret belongs to, when it exists and is not revoked.
+/// The token a secret belongs to, when it exists, is not revoked and has not expired at `now`.
 pub async fn authenticate(
     store: &EventStore,
     secret: &str,
+    now: DateTime<Utc>,
 ) -> Result<Option<TokenInfo>, TokenError> {
     if !secret.starts_with(TOKEN_PREFIX) || secret.len() > 200 {
         return Ok(None);
     }
-    let hash = hash_token(secret);
-    let sql = format!("SELECT {TOKEN_COLUMNS} WHERE token_hash = $1 AND revoked_at_us IS NULL");
-    with_pool!(store, pool => {
-        let row = sqlx::query(sqlx::AssertSqlSafe(sql))
-            .bind(&hash)
-            .fetch_optional(pool)
-            .await?;
-        match row {
-            None => Ok(None),
-            Some(row) => Ok(Some(token_from_row!(row))),
-        }
-    })
+    let found = store.token_by_hash(&hash_token(secret)).await?;
+    Ok(found.map(TokenInfo::from).filter(|t| t.is_valid(now)))
 }
 
 /// How long an authenticated token is trusted, at most, without looking at the token table again
@@ -172,7 +211,7 @@ pub const TOKEN_CACHE_MAX_ENTRIES: usize = 10_000;
 
 /// Tokens recently authenticated, so that a request costs no database query. An entry is trusted
 /// while no event was recorded on the stream `tokens` since it was checked (a revocation records
-/// `TokenRevoked` after revoking the row: in this process the next request sees it, from another
+/// `TokenRevoked` with the revoked row, in one transaction: in this process the next request sees it, from another
 /// process within the ledger follower's poll interval) and for at most [`TOKEN_CACHE_TTL`]. Unknown
 /// or revoked tokens are never remembered.
 pub struct TokenCache {
@@ -204,6 +243,7 @@ impl TokenCache {
         ledger: &crate::app::Ledger,
         secret: &str,
     ) -> Result<Option<TokenInfo>, TokenError> {
+        let now = store.clock().now();
         if !secret.starts_with(TOKEN_PREFIX) || secret.len() > 200 {
             return Ok(None);
         }
@@ -219,13 +259,15 @@ impl TokenCache {
         let position = self.tokens_stream.load(Ordering::Acquire);
         if let Ok(entries) = self.entries.read() {
             if let Some(entry) = entries.get(&hash) {
-                if entry.tokens_position == position && entry.checked_at.elapsed() < TOKEN_CACHE_TTL
+                if entry.tokens_position == position
+                    && entry.checked_at.elapsed() < TOKEN_CACHE_TTL
+                    && entry.info.is_valid(now)
                 {
                     return Ok(Some(entry.info.clone()));
                 }
             }
         }
-        let found = authenticate(store, secret).await?;
+        let found = authenticate(store, secret, now).await?;
         if let Ok(mut entries) = self.entries.write() {
             match &found {
                 Some(info) => {
@@ -251,32 +293,23 @@ impl TokenCache {
 }
 
 pub async fn get(store: &EventStore, id: &str) -> Result<Option<TokenInfo>, TokenError> {
-    let sql = format!("SELECT {TOKEN_COLUMNS} WHERE id = $1");
-    with_pool!(store, pool => {
-        let row = sqlx::query(sqlx::AssertSqlSafe(sql))
-            .bind(id)
-            .fetch_optional(pool)
-            .await?;
-        match row {
-            None => Ok(None),
-            Some(row) => Ok(Some(token_from_row!(row))),
-        }
-    })
+    Ok(store.token(id).await?.map(TokenInfo::from))
 }
 
 pub async fn list(store: &EventStore) -> Result<Vec<TokenInfo>, TokenError> {
-    let sql = format!("SELECT {TOKEN_COLUMNS} ORDER BY created_at_us, id");
-    with_pool!(store, pool => {
-        let rows = sqlx::query(sqlx::AssertSqlSafe(sql)).fetch_all(pool).await?;
-        let mut out = Vec::with_capacity(rows.len());
-        for row in rows {
-            out.push(token_from_row!(row));
-        }
-        Ok(out)
-    })
+    Ok(store
+        .tokens()
+        .await?
+        .into_iter()
+        .map(TokenInfo::from)
+        .collect())
 }
 
-fn validate(new: &NewToken) -> Result<(Option<Finess>, String), TokenError> {
+/// The checked fields of a new token: its candidate, label and expiry.
+fn validate(
+    new: &NewToken,
+    now: DateTime<Utc>,
+) -> Result<(Option<Finess>, String, Option<DateTime<Utc>>), TokenError> {
     let candidate = match (new.role, new.candidate.as_deref()) {
         (Role::Etablissement, Some(text)) => {
             Some(Finess::parse(text).map_err(|e| TokenError::Invalid {
@@ -311,19 +344,26 @@ fn validate(new: &NewToken) -> Result<(Option<Finess>, String), TokenError> {
             message: format!("1 à {MAX_LABEL_LEN} caractères, sans caractère de contrôle"),
         });
     }
-    Ok((candidate, label))
+    let expires_at = new
+        .expires
+        .as_deref()
+        .map(|text| parse_expiry(text, now))
+        .transpose()?;
+    Ok((candidate, label, expires_at))
 }
 
-/// Creates a token: the event `TokenCreated` on the stream `tokens`, then the row with the secret's
-/// hash. With an idempotency key already used for the same request, returns the first token without
-/// its secret (`replayed`); for another request, [`StoreError::IdempotencyConflict`].
+/// Creates a token: the event `TokenCreated` on the stream `tokens` and the row with the secret's
+/// hash, in one transaction. With an idempotency key already used for the same request, returns the
+/// first token without its secret (`replayed`); for another request,
+/// [`StoreError::IdempotencyConflict`].
 pub async fn create(
     store: &EventStore,
     clock: &dyn Clock,
     metadata: &EventMetadata,
     new: &NewToken,
 ) -> Result<CreatedToken, TokenError> {
-    let (candidate, label) = validate(new)?;
+    let now = clock.now();
+    let (candidate, label, expires_at) = validate(new, now)?;
     let fingerprint = sha256_hex(
         canonical_json(&json!({
             "operation": "create_token",
@@ -332,46 +372,102 @@ pub async fn create(
             "role": new.role,
             "candidate": candidate.as_ref().map(Finess::as_str),
             "label": label,
+            "expires": new.expires.as_deref().map(str::trim),
         }))
         .as_bytes(),
     );
-    let mut tx = store.begin_write().await?;
+    let record = TokenRecord {
+        id: uuid::Uuid::new_v4().to_string(),
+        role: new.role,
+        candidate: candidate.map(|c| c.as_str().to_string()),
+        label,
+        created_by: format!("{}:{}", metadata.role, metadata.actor),
+        created_at_us: now.timestamp_micros(),
+        revoked_at_us: None,
+        expires_at_us: expires_at.map(|t| t.timestamp_micros()),
+    };
+    let secret = new_secret();
+    let metadata = metadata.clone();
+    let token_hash = hash_token(&secret);
+    let job_record = record.clone();
+    let replayed = store
+        .write(move |tx: &mut WriteTx| {
+            Box::pin(async move {
+                create_in(tx, &metadata, &job_record, &token_hash, fingerprint).await
+            })
+        })
+        .await?;
+    Ok(match replayed {
+        Some(first) => CreatedToken {
+            info: first.into(),
+            token: None,
+            replayed: true,
+        },
+        None => CreatedToken {
+            info: record.into(),
+            token: Some(secret),
+            replayed: false,
+        },
+    })
+}
+
+/// The write job of [`create`]: the first token of the idempotency key (a replay), or the new one
+/// recorded (event and row).
+async fn create_in(
+    tx: &mut WriteTx,
+    metadata: &EventMetadata,
+    record: &TokenRecord,
+    token_hash: &str,
+    fingerprint: String,
+) -> Result<Option<TokenRecord>, TokenError> {
     if let Some(key) = &metadata.idempotency_key {
-        if let Some((first, stored)) = tx.find_idempotency_key(key).await? {
-            tx.rollback().await?;
+        let scope = IdempotencyScope::of(TOKENS_STREAM, metadata.role);
+        if let Some((first, stored)) = tx.find_idempotency_key(&scope, key).await? {
             if stored != fingerprint || first.stream_id != TOKENS_STREAM {
                 return Err(StoreError::IdempotencyConflict { key: key.clone() }.into());
             }
-            let events = store
-                .read_stream(TOKENS_STREAM, ReadBound::up_to_version(first.first_version))
-                .await?;
+            let events = tx.read_stream(TOKENS_STREAM).await?;
             let id = events
-                .last()
+                .iter()
+                .find(|e| e.stream_version == first.first_version)
                 .and_then(|e| e.payload_json().ok())
                 .and_then(|p| p["token_id"].as_str().map(str::to_string))
                 .ok_or_else(|| TokenError::NotFound(key.clone()))?;
-            let info = get(store, &id)
+            let first = tx
+                .token(&id)
                 .await?
                 .ok_or_else(|| TokenError::NotFound(id.clone()))?;
-            return Ok(CreatedToken {
-                info,
-                token: None,
-                replayed: true,
-            });
+            return Ok(Some(first));
         }
     }
-    let id = uuid::Uuid::new_v4().to_string();
-    let secret = new_secret();
-    let event = NewEvent::new(
-        "TokenCreated",
-        1,
-        json!({
-            "token_id": id,
-            "role": new.role,
-            "candidate": candidate.as_ref().map(Finess::as_str),
-            "label": label,
-        }),
-    );
+    // Schema 2 adds the expiry; a token without one is recorded as before (schema 1, no such field):
+    // a reader takes a missing `expires_at` as "does not expire".
+    let event = match record
+        .expires_at_us
+        .and_then(DateTime::from_timestamp_micros)
+    {
+        None => NewEvent::new(
+            "TokenCreated",
+            1,
+            json!({
+                "token_id": record.id,
+                "role": record.role,
+                "candidate": record.candidate,
+                "label": record.label,
+            }),
+        ),
+        Some(expires_at) => NewEvent::new(
+            "TokenCreated",
+            2,
+            json!({
+                "token_id": record.id,
+                "role": record.role,
+                "candidate": record.candidate,
+                "label": record.label,
+                "expires_at": expires_at,
+            }),
+        ),
+    };
     tx.append_with_fingerprint(
         TOKENS_STREAM,
         ExpectedVersion::Any,
@@ -380,74 +476,45 @@ pub async fn create(
         Some(fingerprint),
     )
     .await?;
-    tx.commit().await?;
-    let created_at = clock.now();
-    let created_by = format!("{}:{}", metadata.role, metadata.actor);
-    with_pool!(store, pool => {
-        sqlx::query(
-            "INSERT INTO api_tokens (id, token_hash, role, candidate, label, created_by, \
-             created_at_us) VALUES ($1, $2, $3, $4, $5, $6, $7)",
-        )
-        .bind(&id)
-        .bind(hash_token(&secret))
-        .bind(new.role.as_str())
-        .bind(candidate.as_ref().map(|c| c.as_str().to_string()))
-        .bind(&label)
-        .bind(&created_by)
-        .bind(created_at.timestamp_micros())
-        .execute(pool)
-        .await?;
-    });
-    Ok(CreatedToken {
-        info: TokenInfo {
-            id,
-            role: new.role,
-            candidate: candidate.map(|c| c.as_str().to_string()),
-            label,
-            created_by,
-            created_at,
-            revoked_at: None,
-        },
-        token: Some(secret),
-        replayed: false,
-    })
+    tx.insert_token(record, token_hash).await?;
+    Ok(None)
 }
 
-/// Revokes a token (it answers 401 from now on) and records `TokenRevoked`. Revoking a revoked token
-/// changes nothing and records nothing.
+/// Revokes a token (it answers 401 from now on) and records `TokenRevoked`, in one transaction.
+/// Revoking a revoked token changes nothing and records nothing.
 pub async fn revoke(
     store: &EventStore,
     clock: &dyn Clock,
     metadata: &EventMetadata,
     id: &str,
 ) -> Result<TokenInfo, TokenError> {
-    let info = get(store, id)
-        .await?
-        .ok_or_else(|| TokenError::NotFound(id.to_string()))?;
-    if info.revoked_at.is_some() {
-        return Ok(info);
-    }
-    let now = clock.now();
-    // The credential first: a revocation takes effect even if recording it fails.
-    with_pool!(store, pool => {
-        sqlx::query("UPDATE api_tokens SET revoked_at_us = $1 WHERE id = $2 AND revoked_at_us IS NULL")
-            .bind(now.timestamp_micros())
-            .bind(id)
-            .execute(pool)
-            .await?;
-    });
-    store
-        .append(
-            TOKENS_STREAM,
-            ExpectedVersion::Any,
-            &[NewEvent::new("TokenRevoked", 1, json!({ "token_id": id }))],
-            metadata,
-        )
+    let now_us = clock.now().timestamp_micros();
+    let metadata = metadata.clone();
+    let id = id.to_string();
+    let record = store
+        .write(move |tx: &mut WriteTx| {
+            Box::pin(async move {
+                let mut record = tx
+                    .token(&id)
+                    .await?
+                    .ok_or_else(|| TokenError::NotFound(id.clone()))?;
+                if record.revoked_at_us.is_some() {
+                    return Ok(record);
+                }
+                tx.revoke_token(&id, now_us).await?;
+                tx.append(
+                    TOKENS_STREAM,
+                    ExpectedVersion::Any,
+                    &[NewEvent::new("TokenRevoked", 1, json!({ "token_id": id }))],
+                    &metadata,
+                )
+                .await?;
+                record.revoked_at_us = Some(now_us);
+                Ok::<_, TokenError>(record)
+            })
+        })
         .await?;
-    Ok(TokenInfo {
-        revoked_at: Some(now),
-        ..info
-    })
+    Ok(record.into())
 }
 
 /// `care-ledger token create | revoke | list`.
@@ -460,6 +527,7 @@ pub async fn run_cli(store: &EventStore, command: crate::cli::TokenCommand) -> a
             role,
             candidate,
             label,
+            expires,
             actor,
         } => {
             let actor = crate::cli::parse_actor(&actor)?;
@@ -467,6 +535,7 @@ pub async fn run_cli(store: &EventStore, command: crate::cli::TokenCommand) -> a
                 role: Role::parse(&role).map_err(|e| anyhow::anyhow!("--role: {e}"))?,
                 candidate,
                 label,
+                expires,
             };
             let created = create(
                 store,
@@ -474,9 +543,15 @@ pub async fn run_cli(store: &EventStore, command: crate::cli::TokenCommand) -> a
                 &EventMetadata::new(&actor, request_id),
                 &new,
             )
-            .await?;
+            .await
+            .map_err(|e| match e {
+                TokenError::Invalid { field, message } => {
+                    anyhow::anyhow!("--{field} : {message}")
+                }
+                other => other.into(),
+            })?;
             eprintln!(
-                "jeton {} créé (rôle {}{}) ; le secret ci-dessous n'est affiché qu'une fois :",
+                "jeton {} créé (rôle {}{}{}) ; le secret ci-dessous n'est affiché qu'une fois :",
                 created.info.id,
                 created.info.role,
                 created
@@ -484,6 +559,11 @@ pub async fn run_cli(store: &EventStore, command: crate::cli::TokenCommand) -> a
                     .candidate
                     .as_deref()
                     .map(|c| format!(", candidat {c}"))
+                    .unwrap_or_default(),
+                created
+                    .info
+                    .expires_at
+                    .map(|at| format!(", valable jusqu'au {}", expiry_fr(at)))
                     .unwrap_or_default()
             );
             println!("{}", created.token.unwrap_or_default());
@@ -500,10 +580,29 @@ pub async fn run_cli(store: &EventStore, command: crate::cli::TokenCommand) -> a
             eprintln!("jeton {} révoqué", info.id);
         }
         TokenCommand::List => {
+            let now = clock.now();
             for info in list(store).await? {
-                println!("{}", serde_json::to_string(&info)?);
+                // One JSON object per token, with its state at the time of listing.
+                let state = if info.revoked_at.is_some() {
+                    "révoqué"
+                } else if info.is_expired(now) {
+                    "expiré"
+                } else {
+                    "actif"
+                };
+                let mut line = serde_json::to_value(&info)?;
+                line["etat"] = json!(state);
+                line["expire_le"] = json!(info.expires_at.map(expiry_fr));
+                println!("{}", serde_json::to_string(&line)?);
             }
         }
     }
     Ok(())
+}
+
+/// An expiry as users read it: `31/03/2027 23:59 (heure de Paris)`.
+pub fn expiry_fr(at: DateTime<Utc>) -> String {
+    at.with_timezone(&chrono_tz::Europe::Paris)
+        .format("%d/%m/%Y %H:%M (heure de Paris)")
+        .to_string()
 }

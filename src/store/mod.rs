@@ -100,7 +100,9 @@ pub enum StoreError {
     },
     #[error("clé d'idempotence {key} déjà utilisée pour une autre requête")]
     IdempotencyConflict { key: String },
-    #[error("invalid append: {field}: {reason}")]
+    /// An append the store refuses before writing anything; `reason` is in French (it may reach a
+    /// user), `field` names the metadata or event field at fault.
+    #[error("écriture refusée : {field} : {reason}")]
     InvalidAppend { field: &'static str, reason: String },
     #[error(
         "unsupported database URL {0} (expected a SQLite file path, sqlite://… or postgres://…)"
@@ -121,6 +123,45 @@ pub enum StoreError {
     WriterStopped,
     #[error("migration failed")]
     Migration(#[from] sqlx::migrate::MigrateError),
+}
+
+impl StoreError {
+    /// Whether the database could not be reached or stayed busy (the caller may retry later): a
+    /// service answers "unavailable" (503), not an internal error. Every variant decided here.
+    pub fn is_unavailable(&self) -> bool {
+        match self {
+            StoreError::Busy { .. } | StoreError::WriterStopped => true,
+            StoreError::Database(err) => database_unavailable(err),
+            StoreError::GroupFailed(cause) => cause.is_unavailable(),
+            StoreError::Conflict { .. }
+            | StoreError::IdempotencyConflict { .. }
+            | StoreError::InvalidAppend { .. }
+            | StoreError::InvalidUrl(_)
+            | StoreError::Corrupt { .. }
+            | StoreError::Migration(_) => false,
+        }
+    }
+}
+
+/// A database error that means "not reachable now" (pool closed or exhausted, connection lost,
+/// SQLite locked by another process), as opposed to a refused or broken statement.
+fn database_unavailable(err: &sqlx::Error) -> bool {
+    match err {
+        sqlx::Error::PoolTimedOut
+        | sqlx::Error::PoolClosed
+        | sqlx::Error::Io(_)
+        | sqlx::Error::Tls(_)
+        | sqlx::Error::WorkerCrashed => true,
+        sqlx::Error::Database(db) => {
+            is_sqlite_busy(err)
+                // PostgreSQL: class 08 (connection exception), 57P01-57P03 (shutdown, cannot
+                // connect now), 53300 (too many connections).
+                || db.code().is_some_and(|code| {
+                    code.starts_with("08") || code.starts_with("57P") || code == "53300"
+                })
+        }
+        _ => false,
+    }
 }
 
 impl From<sqlx::Error> for StoreError {
@@ -186,6 +227,34 @@ impl EventMetadata {
     pub fn with_comment(mut self, comment: impl Into<String>) -> EventMetadata {
         self.comment = Some(comment.into());
         self
+    }
+}
+
+/// Who may use an idempotency key (SPEC.md §1: isolation by every path). Keys are looked up and
+/// recorded under (scope, key): the same key in two scopes is two keys, so one party's keys neither
+/// reveal nor block another's.
+///
+/// The scope is the role that writes (the payment desk's batches and orders, the controllers', the
+/// administrators'), and for an establishment its role and the stream it writes: an establishment
+/// writes only streams of its one candidate, so its keys never meet another candidate's, nor the keys
+/// the payment desk gives the orders it makes on its statements. The migration
+/// `20261205000010_scoped_idempotency_keys` gave the keys recorded before scopes existed the scope
+/// this rule gives them.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct IdempotencyScope(String);
+
+impl IdempotencyScope {
+    pub fn of(stream_id: &str, role: Role) -> IdempotencyScope {
+        match role {
+            Role::Etablissement => IdempotencyScope(format!("{}:{stream_id}", role.as_str())),
+            Role::Controleur | Role::Paiement | Role::Admin => {
+                IdempotencyScope(role.as_str().to_string())
+            }
+        }
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
     }
 }
 
@@ -800,8 +869,8 @@ pub struct WriteTx {
     /// transaction: exact while it holds the write lock, so later appends need not read it again.
     head: Option<(i64, String, i64)>,
     head_at_savepoint: Option<(i64, String, i64)>,
-    /// An idempotency key just looked up and found unused, with nothing appended since.
-    unused_key: Option<String>,
+    /// An idempotency key (in its scope) just looked up and found unused, with nothing appended since.
+    unused_key: Option<(IdempotencyScope, String)>,
     /// What the jobs of a group keep for the next ones, by type (see [`WriteTx::scratch`]).
     scratch: HashMap<TypeId, Box<dyn Any + Send>>,
     /// Stream heads (version, hash) once read or written in this transaction: exact while it holds
@@ -819,23 +888,38 @@ fn validate_append(
         reason: reason.to_string(),
     };
     if stream_id.trim().is_empty() || stream_id.len() > MAX_STREAM_ID_LEN {
-        return Err(invalid("stream_id", "empty or too long"));
+        return Err(invalid(
+            "stream_id",
+            &format!("identifiant de flux vide ou de plus de {MAX_STREAM_ID_LEN} caractères"),
+        ));
     }
     if events.is_empty() {
-        return Err(invalid("events", "no event to append"));
+        return Err(invalid("events", "aucun événement à enregistrer"));
     }
     if events.len() > MAX_EVENTS_PER_APPEND {
-        return Err(invalid("events", "too many events in one append"));
+        return Err(invalid(
+            "events",
+            &format!("plus de {MAX_EVENTS_PER_APPEND} événements en une écriture"),
+        ));
     }
     if metadata.actor.trim().is_empty() || metadata.actor.len() > Actor::MAX_ID_LEN {
-        return Err(invalid("actor", "required (1 to 128 characters)"));
+        return Err(invalid(
+            "actor",
+            &format!("obligatoire (1 à {} caractères)", Actor::MAX_ID_LEN),
+        ));
     }
     if metadata.request_id.trim().is_empty() || metadata.request_id.len() > MAX_KEY_LEN {
-        return Err(invalid("request_id", "required (1 to 200 characters)"));
+        return Err(invalid(
+            "request_id",
+            &format!("obligatoire (1 à {MAX_KEY_LEN} caractères)"),
+        ));
     }
     if let Some(key) = &metadata.idempotency_key {
         if key.trim().is_empty() || key.len() > MAX_KEY_LEN {
-            return Err(invalid("idempotency_key", "empty or too long"));
+            return Err(invalid(
+                "idempotency_key",
+                &format!("vide ou de plus de {MAX_KEY_LEN} caractères"),
+            ));
         }
     }
     if metadata
@@ -843,14 +927,17 @@ fn validate_append(
         .as_ref()
         .is_some_and(|c| c.len() > MAX_COMMENT_LEN)
     {
-        return Err(invalid("comment", "too long"));
+        return Err(invalid(
+            "comment",
+            &format!("plus de {MAX_COMMENT_LEN} octets"),
+        ));
     }
     for event in events {
         if event.event_type.trim().is_empty() || event.event_type.len() > 100 {
-            return Err(invalid("event_type", "empty or too long"));
+            return Err(invalid("event_type", "vide ou de plus de 100 caractères"));
         }
         if event.schema_version < 1 {
-            return Err(invalid("schema_version", "must be ≥ 1"));
+            return Err(invalid("schema_version", "doit être au moins 1"));
         }
     }
     Ok(())
@@ -898,22 +985,25 @@ impl WriteTx {
             .await
     }
 
-    /// The result recorded for an idempotency key and the fingerprint of the request that used it.
+    /// The result recorded for an idempotency key in a scope and the fingerprint of the request that
+    /// used it. A key used only in another scope is unused here (see [`IdempotencyScope`]).
     pub async fn find_idempotency_key(
         &mut self,
+        scope: &IdempotencyScope,
         key: &str,
     ) -> Result<Option<(AppendResult, String)>, StoreError> {
         on_tx!(&mut self.inner, conn => {
             let row = sqlx::query(
                 "SELECT stream_id, request_hash, first_position, last_position, first_version, \
-                 last_version FROM idempotency_keys WHERE idempotency_key = $1",
+                 last_version FROM idempotency_scoped_keys WHERE scope = $1 AND idempotency_key = $2",
             )
+            .bind(scope.as_str())
             .bind(key)
             .fetch_optional(&mut *conn)
             .await?;
             match row {
                 None => {
-                    self.unused_key = Some(key.to_string());
+                    self.unused_key = Some((scope.clone(), key.to_string()));
                     Ok(None)
                 }
                 Some(row) => Ok(Some((
@@ -993,7 +1083,7 @@ impl WriteTx {
                 return Err(StoreError::InvalidAppend {
                     field: "payload",
                     reason: format!(
-                        "{} bytes, above the limit of {MAX_PAYLOAD_BYTES}",
+                        "{} octets, au-delà de la limite de {MAX_PAYLOAD_BYTES}",
                         payload.len()
                     ),
                 });
@@ -1007,8 +1097,12 @@ impl WriteTx {
         let now_us = self.clock.now().timestamp_micros();
         let role = metadata.role.as_str();
 
-        let key_known_unused = metadata.idempotency_key.is_some()
-            && self.unused_key.as_deref() == metadata.idempotency_key.as_deref();
+        let scope = IdempotencyScope::of(stream_id, metadata.role);
+        let key_known_unused = metadata.idempotency_key.as_ref().is_some_and(|key| {
+            self.unused_key
+                .as_ref()
+                .is_some_and(|(s, k)| s == &scope && k == key)
+        });
         self.unused_key = None;
         on_tx!(&mut self.inner, conn => {
             if let (Some(key), Some(fingerprint), false) =
@@ -1016,8 +1110,10 @@ impl WriteTx {
             {
                 let row = sqlx::query(
                     "SELECT stream_id, request_hash, first_position, last_position, first_version, \
-                     last_version FROM idempotency_keys WHERE idempotency_key = $1",
+                     last_version FROM idempotency_scoped_keys \
+                     WHERE scope = $1 AND idempotency_key = $2",
                 )
+                .bind(scope.as_str())
                 .bind(key)
                 .fetch_optional(&mut *conn)
                 .await?;
@@ -1173,10 +1269,11 @@ impl WriteTx {
                 .insert(stream_id.to_string(), (version, prev_hash.clone()));
             if let (Some(key), Some(fingerprint)) = (&metadata.idempotency_key, &fingerprint) {
                 sqlx::query(
-                    "INSERT INTO idempotency_keys (idempotency_key, stream_id, request_hash, \
-                     first_position, last_position, first_version, last_version, recorded_at_us) \
-                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+                    "INSERT INTO idempotency_scoped_keys (scope, idempotency_key, stream_id, \
+                     request_hash, first_position, last_position, first_version, last_version, \
+                     recorded_at_us) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
                 )
+                .bind(scope.as_str())
                 .bind(key)
                 .bind(stream_id)
                 .bind(fingerprint)
@@ -1363,6 +1460,8 @@ impl WriteTx {
 // After the macros it uses.
 pub mod documents;
 pub use documents::{DocumentBlob, DocumentsReport, StoredDocument};
+pub mod tokens;
+pub use tokens::TokenRecord;
 
 #[cfg(test)]
 mod tests {

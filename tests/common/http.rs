@@ -167,6 +167,7 @@ pub async fn token(h: &Harness, role: Role, candidate: Option<&Finess>) -> (Stri
             role,
             candidate: candidate.map(|c| c.as_str().to_string()),
             label: Some(format!("test {role}")),
+            expires: None,
         },
     )
     .await

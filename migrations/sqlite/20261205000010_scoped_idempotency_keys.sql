@@ -1,0 +1,29 @@
+-- Idempotency keys scoped to who may use them (issue 13, item 4): a key is looked up and recorded
+-- under (scope, key), so an establishment's key never meets another party's. The scope is the role,
+-- and for an establishment the role and the stream it writes (which belongs to its one candidate):
+-- `store::IdempotencyScope::of` is the rule; the copy below gives the keys recorded before this table
+-- the scope that rule gives them. The old table stays as it was (append-only), read by nothing.
+CREATE TABLE idempotency_scoped_keys (
+    scope             TEXT    NOT NULL,
+    idempotency_key   TEXT    NOT NULL,
+    stream_id         TEXT    NOT NULL,
+    request_hash      TEXT    NOT NULL,
+    first_position    INTEGER NOT NULL,
+    last_position     INTEGER NOT NULL,
+    first_version     INTEGER NOT NULL,
+    last_version      INTEGER NOT NULL,
+    recorded_at_us    INTEGER NOT NULL,
+    PRIMARY KEY (scope, idempotency_key)
+);
+
+INSERT INTO idempotency_scoped_keys (scope, idempotency_key, stream_id, request_hash,
+    first_position, last_position, first_version, last_version, recorded_at_us)
+SELECT CASE WHEN e.role = 'etablissement' THEN e.role || ':' || k.stream_id ELSE e.role END,
+       k.idempotency_key, k.stream_id, k.request_hash, k.first_position, k.last_position,
+       k.first_version, k.last_version, k.recorded_at_us
+FROM idempotency_keys k JOIN events e ON e.position = k.first_position;
+
+CREATE TRIGGER idempotency_scoped_refuse_update BEFORE UPDATE ON idempotency_scoped_keys
+BEGIN SELECT RAISE(ABORT, 'care-ledger: idempotency keys are append-only (UPDATE refused)'); END;
+CREATE TRIGGER idempotency_scoped_refuse_delete BEFORE DELETE ON idempotency_scoped_keys
+BEGIN SELECT RAISE(ABORT, 'care-ledger: idempotency keys are append-only (DELETE refused)'); END;
