@@ -2,6 +2,7 @@
 
 use serde::Deserialize;
 use std::fmt;
+use std::net::IpAddr;
 use std::path::{Path, PathBuf};
 
 /// The embedded default: a SQLite file in the working directory, created on first use.
@@ -43,6 +44,14 @@ pub struct Config {
     pub catalogue_dir: PathBuf,
     /// Largest upload accepted (bytes).
     pub max_upload_bytes: usize,
+    /// Reverse proxies whose `X-Forwarded-For` / `Forwarded` headers are believed (addresses or CIDR
+    /// ranges, e.g. `["10.0.0.5", "192.168.0.0/24"]`). From any other peer these headers are ignored:
+    /// the client address (failed-authentication throttling, logs) is the connection's.
+    pub trusted_proxies: Vec<String>,
+    /// Limits of the failed-authentication throttle (not a file key: the defaults hold in service;
+    /// tests shorten them).
+    #[serde(skip)]
+    pub auth_throttle: crate::app::throttle::ThrottleConfig,
 }
 
 impl Default for Config {
@@ -53,6 +62,8 @@ impl Default for Config {
             bind: DEFAULT_BIND.to_string(),
             catalogue_dir: PathBuf::from("fixtures/domains"),
             max_upload_bytes: 20 * 1024 * 1024,
+            trusted_proxies: Vec::new(),
+            auth_throttle: Default::default(),
         }
     }
 }
@@ -69,12 +80,62 @@ pub enum ConfigError {
     Parse { path: PathBuf, message: String },
     #[error("environment variable {name}: {message}")]
     Env { name: &'static str, message: String },
+    #[error("configuration {key} : {message}")]
+    Value { key: &'static str, message: String },
+}
+
+/// An IP address or a CIDR range (`10.0.0.0/8`, `2001:db8::/32`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct IpRange {
+    network: IpAddr,
+    prefix_len: u8,
+}
+
+impl IpRange {
+    pub fn parse(text: &str) -> Option<IpRange> {
+        let text = text.trim();
+        let (address, prefix) = match text.split_once('/') {
+            Some((a, p)) => (a, Some(p)),
+            None => (text, None),
+        };
+        let network: IpAddr = address.parse().ok()?;
+        let max = if network.is_ipv4() { 32 } else { 128 };
+        let prefix_len = match prefix {
+            None => max,
+            Some(p) => p.parse::<u8>().ok().filter(|p| *p <= max)?,
+        };
+        Some(IpRange {
+            network,
+            prefix_len,
+        })
+    }
+
+    pub fn contains(&self, address: IpAddr) -> bool {
+        let bits = |ip: IpAddr| -> (u128, u8) {
+            match ip {
+                IpAddr::V4(v4) => (u128::from(u32::from(v4)), 32),
+                IpAddr::V6(v6) => match v6.to_ipv4_mapped() {
+                    Some(v4) => (u128::from(u32::from(v4)), 32),
+                    None => (u128::from(v6), 128),
+                },
+            }
+        };
+        let (net, net_width) = bits(self.network);
+        let (addr, addr_width) = bits(address);
+        if net_width != addr_width {
+            return false;
+        }
+        let host_bits = u32::from(net_width - self.prefix_len.min(net_width));
+        let mask = u128::MAX.checked_shl(host_bits).unwrap_or(0);
+        (net & mask) == (addr & mask)
+    }
 }
 
 impl Config {
     /// Reads `path` (or `care-ledger.toml` when present), then applies the environment:
     /// `CARE_LEDGER_DATABASE_URL` (or `DATABASE_URL`), `CARE_LEDGER_CHECKPOINT_KEY`, `CARE_LEDGER_BIND`,
-    /// `CARE_LEDGER_CATALOGUE_DIR`, `CARE_LEDGER_MAX_UPLOAD_BYTES`.
+    /// `CARE_LEDGER_CATALOGUE_DIR`, `CARE_LEDGER_MAX_UPLOAD_BYTES`, `CARE_LEDGER_TRUSTED_PROXIES`
+    /// (comma-separated).
     pub fn load(path: Option<&Path>) -> Result<Config, ConfigError> {
         let mut config = match path {
             Some(p) => Config::from_file(p)?,
@@ -84,7 +145,24 @@ impl Config {
             None => Config::default(),
         };
         config.apply_env(|name| std::env::var(name).ok())?;
+        config.trusted_proxy_ranges()?;
         Ok(config)
+    }
+
+    /// The trusted proxies, parsed; an entry that is neither an address nor a CIDR range is refused
+    /// naming the key.
+    pub fn trusted_proxy_ranges(&self) -> Result<Vec<IpRange>, ConfigError> {
+        self.trusted_proxies
+            .iter()
+            .map(|text| {
+                IpRange::parse(text).ok_or_else(|| ConfigError::Value {
+                    key: "trusted_proxies",
+                    message: format!(
+                        "\"{text}\" n'est ni une adresse IP ni une plage CIDR (ex. 10.0.0.0/8)"
+                    ),
+                })
+            })
+            .collect()
     }
 
     pub fn from_file(path: &Path) -> Result<Config, ConfigError> {
@@ -110,6 +188,14 @@ impl Config {
         }
         if let Some(dir) = get("CARE_LEDGER_CATALOGUE_DIR") {
             self.catalogue_dir = PathBuf::from(dir);
+        }
+        if let Some(proxies) = get("CARE_LEDGER_TRUSTED_PROXIES") {
+            self.trusted_proxies = proxies
+                .split(',')
+                .map(str::trim)
+                .filter(|p| !p.is_empty())
+                .map(str::to_string)
+                .collect();
         }
         if let Some(max) = get("CARE_LEDGER_MAX_UPLOAD_BYTES") {
             self.max_upload_bytes = max.parse().map_err(|_| ConfigError::Env {
@@ -143,6 +229,34 @@ mod tests {
             "env-key-0123456789"
         );
         assert!(!format!("{config:?}").contains("env-key"));
+    }
+
+    #[test]
+    fn trusted_proxies_are_addresses_or_cidr_ranges() {
+        let config: Config = toml::from_str(
+            "trusted_proxies = [\"10.0.0.0/8\", \"192.168.1.7\", \"2001:db8::/32\"]",
+        )
+        .unwrap();
+        let ranges = config.trusted_proxy_ranges().unwrap();
+        let inside = |text: &str| ranges.iter().any(|r| r.contains(text.parse().unwrap()));
+        assert!(inside("10.200.3.4"));
+        assert!(inside("::ffff:10.1.1.1"));
+        assert!(inside("192.168.1.7"));
+        assert!(!inside("192.168.1.8"));
+        assert!(inside("2001:db8:1::5"));
+        assert!(!inside("11.0.0.1"));
+        let bad = Config {
+            trusted_proxies: vec!["10.0.0.0/33".into()],
+            ..Config::default()
+        };
+        let err = bad.trusted_proxy_ranges().unwrap_err();
+        assert!(err.to_string().contains("trusted_proxies"), "{err}");
+        let mut env = Config::default();
+        env.apply_env(|name| {
+            (name == "CARE_LEDGER_TRUSTED_PROXIES").then(|| "10.0.0.1, 10.0.0.2".into())
+        })
+        .unwrap();
+        assert_eq!(env.trusted_proxies, vec!["10.0.0.1", "10.0.0.2"]);
     }
 
     #[test]

@@ -3,6 +3,7 @@
 mod common;
 
 use care_ledger::actor::Role;
+use care_ledger::app::throttle::ThrottleConfig;
 use care_ledger::domain::Finess;
 use care_ledger::http::tokens::{self, TOKENS_STREAM};
 use care_ledger::store::ReadBound;
@@ -10,6 +11,7 @@ use common::http::{other, own, problem, seed_statements, token};
 use common::Harness;
 use reqwest::{Method, StatusCode};
 use serde_json::{json, Value};
+use std::time::{Duration, Instant};
 
 const MAX_BODY_BYTES: usize = 4096;
 
@@ -22,7 +24,13 @@ async fn health_and_ready_answer_without_a_token(h: &Harness) {
     assert_eq!(health.json::<Value>().await.unwrap()["status"], "ok");
     let ready = app.get("/ready", None).await;
     assert_eq!(ready.status(), StatusCode::OK);
-    assert_eq!(ready.json::<Value>().await.unwrap()["database"], h.engine);
+    let body = ready.json::<Value>().await.unwrap();
+    assert_eq!(body["database"], h.engine);
+    // Up or down, nothing of the ledger (its head position tells how much happened).
+    assert_eq!(
+        body.as_object().unwrap().keys().collect::<Vec<_>>(),
+        vec!["status", "database"]
+    );
 }
 
 async fn ready_answers_503_when_the_database_is_gone(h: &Harness) {
@@ -362,7 +370,9 @@ async fn an_oversized_json_body_is_a_413_problem(h: &Harness) {
     assert_eq!(body["field"], "body");
 }
 
-async fn the_request_id_is_echoed_and_stored_in_the_events_the_request_appends(h: &Harness) {
+/// The service's own request id is echoed and stored; a client's `X-Request-Id` is never taken for it
+/// (it used to be: any client could write the request id of the audit trail).
+async fn the_services_request_id_is_echoed_and_stored_never_the_clients(h: &Harness) {
     let app = TestApp::spawn(h, None, MAX_BODY_BYTES).await;
     let (admin, admin_id) = token(h, Role::Admin, None).await;
     let response = app
@@ -373,10 +383,15 @@ async fn the_request_id_is_echoed_and_stored_in_the_events_the_request_appends(h
         .await
         .unwrap();
     assert_eq!(response.status(), StatusCode::CREATED);
-    assert_eq!(
-        response.headers().get("x-request-id").unwrap(),
-        "req-test-42"
-    );
+    let service_id = response
+        .headers()
+        .get("x-request-id")
+        .unwrap()
+        .to_str()
+        .unwrap()
+        .to_string();
+    assert_ne!(service_id, "req-test-42");
+    assert_eq!(service_id.len(), 36);
     let created: Value = response.json().await.unwrap();
     assert!(created["token"].as_str().unwrap().starts_with("clt_"));
     let events = h
@@ -386,7 +401,7 @@ async fn the_request_id_is_echoed_and_stored_in_the_events_the_request_appends(h
         .unwrap();
     let last = events.last().unwrap();
     assert_eq!(last.event_type, "TokenCreated");
-    assert_eq!(last.request_id, "req-test-42");
+    assert_eq!(last.request_id, service_id);
     assert_eq!(last.role, "admin");
     assert_eq!(last.actor, format!("token:{admin_id}"));
     assert_eq!(last.payload_json().unwrap()["token_id"], created["id"]);
@@ -520,7 +535,220 @@ on_both_engines!(
     an_etablissement_sees_its_own_statement_and_another_candidates_exactly_as_a_missing_one,
     errors_are_problem_details_naming_the_field,
     an_oversized_json_body_is_a_413_problem,
-    the_request_id_is_echoed_and_stored_in_the_events_the_request_appends,
+    the_services_request_id_is_echoed_and_stored_never_the_clients,
+    every_response_is_nosniff_and_api_responses_are_never_stored,
+    a_write_while_the_database_is_down_answers_503_with_retry_after,
+    guessed_tokens_are_slowed_down_then_refused_with_retry_after,
+    forwarded_addresses_are_believed_only_from_trusted_proxies,
+    an_expired_token_is_refused_and_listed_as_expired,
     the_same_idempotency_key_creates_one_token_and_another_body_is_a_409,
     the_openapi_document_is_version_3_and_lists_every_path,
 );
+
+async fn every_response_is_nosniff_and_api_responses_are_never_stored(h: &Harness) {
+    seed_statements(h).await;
+    let app = TestApp::spawn(h, None, MAX_BODY_BYTES).await;
+    let (controller, _) = token(h, Role::Controleur, None).await;
+    for (path, token, status, no_store) in [
+        ("/health", None, 200, false),
+        ("/openapi.json", None, 200, false),
+        ("/api/statements", None, 401, true),
+        ("/api/statements", Some(controller.as_str()), 200, true),
+        (
+            "/api/statements/130004526/D1bis/template.xlsx",
+            Some(controller.as_str()),
+            200,
+            true,
+        ),
+        ("/api/nowhere", Some(controller.as_str()), 404, true),
+    ] {
+        let response = app.get(path, token).await;
+        assert_eq!(response.status().as_u16(), status, "{path}");
+        assert_eq!(
+            response.headers().get("x-content-type-options").unwrap(),
+            "nosniff",
+            "{path}"
+        );
+        assert_eq!(
+            response
+                .headers()
+                .get("cache-control")
+                .is_some_and(|v| v == "no-store"),
+            no_store,
+            "{path}"
+        );
+    }
+}
+
+async fn a_write_while_the_database_is_down_answers_503_with_retry_after(h: &Harness) {
+    let app = TestApp::spawn(h, None, MAX_BODY_BYTES).await;
+    let (admin, _) = token(h, Role::Admin, None).await;
+    // The token is known (and remembered for a moment); then the database goes away.
+    assert_eq!(
+        app.get("/api/ledger/verify", Some(&admin)).await.status(),
+        StatusCode::OK
+    );
+    h.store.close().await;
+    let response = app
+        .request(Method::POST, "/api/tokens", Some(&admin))
+        .json(&json!({"role": "controleur"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::SERVICE_UNAVAILABLE);
+    let retry_after: u64 = response
+        .headers()
+        .get("retry-after")
+        .unwrap()
+        .to_str()
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert!(retry_after > 0);
+    let body = problem(response).await;
+    assert_eq!(body["status"], 503);
+    assert!(!body.to_string().contains("pool"), "{body}");
+}
+
+/// The throttle's limits shortened so that a test runs in a second (the service's: 5 free attempts,
+/// then 100 ms doubling to 2 s per attempt, refused beyond 20 s).
+fn quick_throttle() -> ThrottleConfig {
+    ThrottleConfig {
+        free_attempts: 5,
+        first_step: Duration::from_millis(20),
+        max_step: Duration::from_millis(100),
+        max_wait: Duration::from_millis(500),
+        ..ThrottleConfig::default()
+    }
+}
+
+/// `n` guessed tokens sent at once, each with the `X-Forwarded-For` `forwarded(i)` gives: statuses.
+async fn flood(app: &TestApp, n: usize, forwarded: impl Fn(usize) -> Option<String>) -> Vec<u16> {
+    let guesses = (0..n).map(|i| {
+        let guess = format!("clt_{i:064x}");
+        let mut request = app.request(Method::GET, "/api/statements", Some(&guess));
+        if let Some(address) = forwarded(i) {
+            request = request.header("x-forwarded-for", address);
+        }
+        async move { request.send().await.unwrap() }
+    });
+    let answers = futures::future::join_all(guesses).await;
+    for answer in &answers {
+        if answer.status() == StatusCode::TOO_MANY_REQUESTS {
+            assert!(answer.headers().get("retry-after").is_some());
+        }
+    }
+    answers.iter().map(|r| r.status().as_u16()).collect()
+}
+
+async fn guessed_tokens_are_slowed_down_then_refused_with_retry_after(h: &Harness) {
+    let app = TestApp::spawn_with(h, |c| c.auth_throttle = quick_throttle()).await;
+    // 300 guesses sent at once from one address (the review's 3 000 in 1.6 s, scaled): the first few
+    // are answered 401, the next ones wait their turn, and past the longest wait they are refused at
+    // once with the time to come back. None is locked out for good.
+    let started = Instant::now();
+    let statuses = flood(&app, 300, |_| None).await;
+    let unauthorized = statuses.iter().filter(|s| **s == 401).count();
+    let refused = statuses.iter().filter(|s| **s == 429).count();
+    assert_eq!(unauthorized + refused, 300, "{statuses:?}");
+    assert!(
+        (5..20).contains(&unauthorized),
+        "{unauthorized} guesses answered"
+    );
+    // Those answered beyond the free ones were made to wait.
+    assert!(started.elapsed() >= Duration::from_millis(300));
+    // The flood goes on: a new wave is refused at once, in French, with the time to come back.
+    let response = futures::future::join_all((0..20).map(|_| {
+        app.request(Method::GET, "/api/statements", Some("clt_0"))
+            .send()
+    }))
+    .await
+    .into_iter()
+    .map(Result::unwrap)
+    .find(|r| r.status() == StatusCode::TOO_MANY_REQUESTS)
+    .expect("a second wave is refused");
+    let body = problem(response).await;
+    assert_eq!(body["status"], 429);
+    assert_eq!(body["title"], "Trop de tentatives");
+    // Slowed down, not locked out: once the queue has passed, a guess is answered again.
+    tokio::time::sleep(Duration::from_millis(1_500)).await;
+    assert_eq!(
+        app.get("/api/statements", Some("clt_0")).await.status(),
+        StatusCode::UNAUTHORIZED
+    );
+}
+
+async fn forwarded_addresses_are_believed_only_from_trusted_proxies(h: &Harness) {
+    // Behind a trusted proxy (here the test's own address), each client is throttled on its own: one
+    // guesser does not slow the others down.
+    let app = TestApp::spawn_with(h, |c| {
+        c.trusted_proxies = vec!["127.0.0.1".into()];
+        c.auth_throttle = quick_throttle();
+    })
+    .await;
+    let (controller, _) = token(h, Role::Controleur, None).await;
+    let statuses = flood(&app, 100, |_| Some("198.51.100.66".into())).await;
+    assert!(statuses.contains(&429), "{statuses:?}");
+    let started = Instant::now();
+    let honest = app
+        .request(Method::GET, "/api/statements", Some(&controller))
+        .header("x-forwarded-for", "198.51.100.1")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(honest.status(), StatusCode::OK);
+    assert!(started.elapsed() < Duration::from_millis(300));
+    // Without trusted proxies a forged header changes nothing: the guesser stays one address.
+    let direct = TestApp::spawn_with(h, |c| c.auth_throttle = quick_throttle()).await;
+    let statuses = flood(&direct, 100, |i| Some(format!("203.0.113.{i}"))).await;
+    assert!(statuses.contains(&429), "{statuses:?}");
+}
+
+async fn an_expired_token_is_refused_and_listed_as_expired(h: &Harness) {
+    let app = TestApp::spawn(h, None, MAX_BODY_BYTES).await;
+    let (admin, _) = token(h, Role::Admin, None).await;
+    let created = app
+        .request(Method::POST, "/api/tokens", Some(&admin))
+        .json(&json!({"role": "controleur", "label": "mission", "expires": "30"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(created.status(), StatusCode::CREATED);
+    let created: Value = created.json().await.unwrap();
+    let secret = created["token"].as_str().unwrap().to_string();
+    let expires_at: chrono::DateTime<chrono::Utc> =
+        serde_json::from_value(created["expires_at"].clone()).unwrap();
+    assert_eq!(expires_at, h.now() + chrono::Duration::days(30));
+    assert_eq!(
+        app.get("/api/statements", Some(&secret)).await.status(),
+        StatusCode::OK
+    );
+    // The event says until when (schema 2); the secret is nowhere.
+    let events = h
+        .store
+        .read_stream(TOKENS_STREAM, ReadBound::all())
+        .await
+        .unwrap();
+    let last = events.last().unwrap();
+    assert_eq!(last.schema_version, 2);
+    assert!(last.payload_json().unwrap()["expires_at"].is_string());
+    h.clock.advance(chrono::Duration::days(30));
+    assert_eq!(
+        app.get("/api/statements", Some(&secret)).await.status(),
+        StatusCode::UNAUTHORIZED
+    );
+    let listed = tokens::list(&h.store).await.unwrap();
+    let info = listed.iter().find(|t| t.label == "mission").unwrap();
+    assert!(info.is_expired(h.now()));
+    // A date in the past, or garbage, is refused naming the field.
+    for bad in ["2020-01-01", "demain", "0", "99999"] {
+        let response = app
+            .request(Method::POST, "/api/tokens", Some(&admin))
+            .json(&json!({"role": "controleur", "expires": bad}))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), StatusCode::BAD_REQUEST, "{bad}");
+        assert_eq!(problem(response).await["field"], "expires", "{bad}");
+    }
+}

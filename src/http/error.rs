@@ -89,6 +89,9 @@ pub enum ApiError {
         detail: String,
         errors: Vec<FieldError>,
     },
+    /// 429: too many failed authentications from this address or for this account: come back later.
+    #[error("trop de tentatives")]
+    TooManyRequests { retry_after_secs: u64 },
     /// 503: a dependency (the database) does not answer.
     #[error("service indisponible : {detail}")]
     Unavailable { detail: String },
@@ -132,6 +135,7 @@ impl ApiError {
             ApiError::PayloadTooLarge { .. } => "payload-too-large",
             ApiError::UnsupportedMediaType => "unsupported-media-type",
             ApiError::Unprocessable { .. } | ApiError::Invalid { .. } => "unprocessable",
+            ApiError::TooManyRequests { .. } => "too-many-requests",
             ApiError::Unavailable { .. } => "unavailable",
             ApiError::Internal(_) => "internal",
         }
@@ -209,6 +213,12 @@ impl ApiError {
                 errors: errors.clone(),
                 ..base("Demande refusée", Some(detail.clone()))
             },
+            ApiError::TooManyRequests { retry_after_secs } => base(
+                "Trop de tentatives",
+                Some(format!(
+                    "trop d'authentifications échouées ; réessayez dans {retry_after_secs} s"
+                )),
+            ),
             ApiError::Unavailable { detail } => base("Service indisponible", Some(detail.clone())),
             ApiError::Internal(_) => base("Erreur interne", None),
         }
@@ -228,6 +238,7 @@ impl ResponseError for ApiError {
             ApiError::Unprocessable { .. } | ApiError::Invalid { .. } => {
                 StatusCode::UNPROCESSABLE_ENTITY
             }
+            ApiError::TooManyRequests { .. } => StatusCode::TOO_MANY_REQUESTS,
             ApiError::Unavailable { .. } => StatusCode::SERVICE_UNAVAILABLE,
             ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
@@ -243,6 +254,18 @@ impl ResponseError for ApiError {
             header::CONTENT_TYPE,
             HeaderValue::from_static(PROBLEM_CONTENT_TYPE),
         ));
+        match self {
+            ApiError::Unavailable { .. } => {
+                response.insert_header((
+                    header::RETRY_AFTER,
+                    HeaderValue::from(RETRY_AFTER_UNAVAILABLE_SECS),
+                ));
+            }
+            ApiError::TooManyRequests { retry_after_secs } => {
+                response.insert_header((header::RETRY_AFTER, HeaderValue::from(*retry_after_secs)));
+            }
+            _ => {}
+        }
         if matches!(self, ApiError::Unauthorized) {
             response.insert_header((
                 header::WWW_AUTHENTICATE,
@@ -255,8 +278,34 @@ impl ResponseError for ApiError {
     }
 }
 
+/// How long a client is told to wait (`Retry-After`, seconds) when the database does not answer.
+pub const RETRY_AFTER_UNAVAILABLE_SECS: u64 = 5;
+
+/// The request field a store refusal is about, as the client wrote it.
+fn append_field(field: &str) -> &str {
+    match field {
+        "idempotency_key" => "Idempotency-Key",
+        "request_id" => "X-Request-Id",
+        "payload" | "events" | "event_type" | "schema_version" | "stream_id" => "body",
+        other => other,
+    }
+}
+
+/// Every store error has its answer (no wildcard: a new variant must be placed here): a busy or
+/// unreachable database is 503 with `Retry-After`, a refused append a 400 naming its field in French,
+/// conflicts 409, anything else a bare 500 (its cause in the log).
 impl From<StoreError> for ApiError {
     fn from(err: StoreError) -> ApiError {
+        if err.is_unavailable() {
+            tracing::warn!(
+                error = format!("{:#}", anyhow::Error::from(err)),
+                "database unavailable"
+            );
+            return ApiError::Unavailable {
+                detail: "la base de données ne répond pas ; réessayez dans quelques secondes"
+                    .into(),
+            };
+        }
         match err {
             StoreError::Conflict {
                 expected, actual, ..
@@ -270,8 +319,18 @@ impl From<StoreError> for ApiError {
                     "cette clé d'idempotence (Idempotency-Key) a déjà servi pour une autre requête"
                         .into(),
             },
-            StoreError::InvalidAppend { field, reason } => ApiError::bad_request(field, reason),
-            other => ApiError::Internal(other.into()),
+            StoreError::InvalidAppend { field, reason } => {
+                let field = append_field(field);
+                ApiError::bad_request(field, format!("{field} : {reason}"))
+            }
+            // Unavailable ones were answered above; these are faults of the service.
+            err @ (StoreError::InvalidUrl(_)
+            | StoreError::Busy { .. }
+            | StoreError::Corrupt { .. }
+            | StoreError::Database(_)
+            | StoreError::GroupFailed(_)
+            | StoreError::WriterStopped
+            | StoreError::Migration(_)) => ApiError::Internal(err.into()),
         }
     }
 }
@@ -352,6 +411,49 @@ mod tests {
         }
         .into();
         assert_eq!(err.status_code(), StatusCode::CONFLICT);
+    }
+
+    #[test]
+    fn a_busy_or_unreachable_database_is_a_503_with_retry_after() {
+        for err in [
+            StoreError::Busy { attempts: 5 },
+            StoreError::Database(sqlx::Error::PoolTimedOut),
+            StoreError::Database(sqlx::Error::PoolClosed),
+            StoreError::GroupFailed(std::sync::Arc::new(StoreError::Database(
+                sqlx::Error::PoolClosed,
+            ))),
+            StoreError::WriterStopped,
+        ] {
+            let api: ApiError = err.into();
+            assert_eq!(api.status_code(), StatusCode::SERVICE_UNAVAILABLE);
+            let response = api.error_response();
+            assert_eq!(
+                response.headers().get(header::RETRY_AFTER).unwrap(),
+                &RETRY_AFTER_UNAVAILABLE_SECS.to_string()
+            );
+        }
+        let corrupt: ApiError = StoreError::Corrupt {
+            position: 3,
+            reason: "x".into(),
+        }
+        .into();
+        assert_eq!(corrupt.status_code(), StatusCode::INTERNAL_SERVER_ERROR);
+    }
+
+    #[test]
+    fn a_refused_append_names_the_header_in_french() {
+        let api: ApiError = StoreError::InvalidAppend {
+            field: "idempotency_key",
+            reason: "vide ou de plus de 200 caractères".into(),
+        }
+        .into();
+        let problem = api.problem();
+        assert_eq!(problem.status, 400);
+        assert_eq!(problem.field.as_deref(), Some("Idempotency-Key"));
+        assert_eq!(
+            problem.detail.as_deref(),
+            Some("Idempotency-Key : vide ou de plus de 200 caractères")
+        );
     }
 
     #[test]

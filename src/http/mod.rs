@@ -6,8 +6,11 @@
 //! - [`auth::Authenticated`] extracts the caller from `Authorization: Bearer <token>`;
 //!   [`auth::Authenticated::metadata`] builds the metadata of the events a request appends;
 //! - [`error::ApiError`] turns every failure into an RFC 9457 problem (`application/problem+json`);
-//! - every request gets an id (`X-Request-Id`, kept when the client sends a sane one), echoed in the
-//!   response, present in its log lines and stored in the events it appends;
+//! - every request gets the service's own id (`X-Request-Id`), echoed in the response, present in its
+//!   log lines and stored in the events it appends; a client's `X-Request-Id` is only logged beside it
+//!   (`client_request_id`), never taken as the service's;
+//! - every response carries `X-Content-Type-Options: nosniff`, every `/api/` response
+//!   `Cache-Control: no-store`;
 //! - the OpenAPI document (`/openapi.json`, Swagger UI at `/swagger-ui/`) is generated from the
 //!   handlers' `#[utoipa::path]` annotations listed in [`ApiDoc`].
 //!
@@ -29,9 +32,9 @@ use crate::clock::{Clock, SystemClock};
 use crate::config::Config;
 use crate::store::EventStore;
 use actix_web::dev::{Server, Service};
-use actix_web::http::header::{HeaderName, HeaderValue};
+use actix_web::http::header::{self, HeaderName, HeaderValue};
 use actix_web::{web, App, HttpMessage, HttpServer};
-use auth::{RequestId, REQUEST_ID_HEADER};
+use auth::{ClientAddress, ClientRequestId, RequestId, REQUEST_ID_HEADER};
 use error::ApiError;
 use std::net::TcpListener;
 use std::sync::Arc;
@@ -79,6 +82,8 @@ pub struct AppState {
     pub ledger: Arc<Ledger>,
     /// Tokens recently authenticated (no database query per request).
     pub tokens: Arc<tokens::TokenCache>,
+    /// Failed authentications slowed down per token prefix and per client address.
+    pub auth_throttle: Arc<crate::app::throttle::Throttle>,
 }
 
 #[derive(OpenApi)]
@@ -194,6 +199,7 @@ fn status_description(status: &str) -> &'static str {
         "413" => "Requête trop volumineuse",
         "415" => "Type de contenu non pris en charge",
         "422" => "Refusé par une règle (champ nommé)",
+        "429" => "Trop de tentatives (réessayer après Retry-After)",
         "503" => "Service indisponible",
         _ => "Réponse",
     }
@@ -242,6 +248,7 @@ impl Application {
         let token_cache = Arc::new(tokens::TokenCache::new(
             ledger.watch_stream(tokens::TOKENS_STREAM),
         ));
+        let trusted_proxies = Arc::new(config.trusted_proxy_ranges()?);
         let listener = TcpListener::bind(&config.bind)
             .map_err(|e| anyhow::anyhow!("cannot bind {}: {e}", config.bind))?;
         let port = listener.local_addr()?.port();
@@ -251,22 +258,35 @@ impl Application {
             config: config.clone(),
             ledger,
             tokens: token_cache,
+            auth_throttle: crate::app::throttle::Throttle::new(config.auth_throttle),
         });
         let routes = app_config(&config);
         let doc = openapi();
         let server = HttpServer::new(move || {
+            let trusted_proxies = trusted_proxies.clone();
             App::new()
                 .app_data(state.clone())
-                .wrap_fn(|req, srv| {
-                    let request_id = RequestId::from_client_or_new(
+                .wrap_fn(move |req, srv| {
+                    // The service's own id; the client's, if any, only beside it in the log.
+                    let request_id = RequestId::new();
+                    let client_request_id = ClientRequestId::from_header(
                         req.headers()
                             .get(REQUEST_ID_HEADER)
                             .and_then(|v| v.to_str().ok()),
                     );
+                    let client = ClientAddress::resolve(
+                        req.peer_addr().map(|a| a.ip()),
+                        req.headers(),
+                        &trusted_proxies,
+                    );
                     req.extensions_mut().insert(request_id.clone());
+                    req.extensions_mut().insert(client);
+                    let personal_data = req.path().starts_with("/api/");
                     let span = tracing::info_span!(
                         "request",
                         request_id = %request_id.0,
+                        client_request_id = client_request_id.as_ref().map(|c| c.0.as_str()),
+                        client = client.0.map(tracing::field::display),
                         method = %req.method(),
                         path = %req.path(),
                     );
@@ -277,9 +297,22 @@ impl Application {
                     };
                     async move {
                         let mut res = call.await?;
+                        let headers = res.headers_mut();
                         if let Ok(value) = HeaderValue::from_str(&request_id.0) {
-                            res.headers_mut()
-                                .insert(HeaderName::from_static(REQUEST_ID_HEADER), value);
+                            headers.insert(HeaderName::from_static(REQUEST_ID_HEADER), value);
+                        }
+                        // Every response: never sniffed as another type than it says (an uploaded
+                        // file served back must not become a page). Everything under /api/ is
+                        // personal or audit data: never kept by a browser or a shared cache.
+                        headers.insert(
+                            header::X_CONTENT_TYPE_OPTIONS,
+                            HeaderValue::from_static("nosniff"),
+                        );
+                        if personal_data {
+                            headers.insert(
+                                header::CACHE_CONTROL,
+                                HeaderValue::from_static("no-store"),
+                            );
                         }
                         tracing::info!(
                             status = res.status().as_u16(),

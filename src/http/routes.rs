@@ -53,8 +53,6 @@ pub struct Ready {
     pub status: &'static str,
     /// `sqlite` or `postgres`.
     pub database: String,
-    /// The head of the global order (0 on an empty ledger).
-    pub head_position: i64,
 }
 
 /// Liveness: the process answers.
@@ -75,10 +73,10 @@ pub async fn ready(state: web::Data<AppState>) -> Result<HttpResponse, ApiError>
         detail: "la base de données ne répond pas".into(),
     };
     match tokio::time::timeout(READY_TIMEOUT, state.store.head()).await {
-        Ok(Ok(head)) => Ok(HttpResponse::Ok().json(Ready {
+        // Up or down, for anyone: never the ledger's head position (how much happened, and when).
+        Ok(Ok(_)) => Ok(HttpResponse::Ok().json(Ready {
             status: "ready",
             database: state.store.engine().to_string(),
-            head_position: head.map(|h| h.position).unwrap_or(0),
         })),
         Ok(Err(err)) => {
             tracing::warn!(error = format!("{err:#}"), "readiness check failed");

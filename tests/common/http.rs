@@ -27,13 +27,21 @@ impl TestApp {
         checkpoint_key: Option<&str>,
         max_upload_bytes: usize,
     ) -> TestApp {
-        let config = Config {
+        Self::spawn_with(h, |config| {
+            config.checkpoint_key = checkpoint_key.map(Secret::new);
+            config.max_upload_bytes = max_upload_bytes;
+        })
+        .await
+    }
+
+    /// The service with a configuration of the test's own (e.g. trusted proxies).
+    pub async fn spawn_with(h: &Harness, edit: impl FnOnce(&mut Config)) -> TestApp {
+        let mut config = Config {
             database_url: h.url.clone(),
             bind: "127.0.0.1:0".into(),
-            checkpoint_key: checkpoint_key.map(Secret::new),
-            max_upload_bytes,
             ..Config::default()
         };
+        edit(&mut config);
         let app = Application::build(config, h.store.clone()).await.unwrap();
         let base = format!("http://127.0.0.1:{}", app.port());
         tokio::spawn(app.run_until_stopped());
