@@ -20,6 +20,8 @@ on_both_engines!(
     a_refused_upload_names_the_field_and_appends_nothing,
     another_candidates_statement_and_its_documents_answer_404,
     a_document_request_is_answered_with_an_uploaded_file,
+    another_candidates_content_cannot_be_attached_by_its_hash_and_nothing_tells_it_exists,
+    payroll_content_attached_as_a_document_is_read_as_payroll_data,
 );
 
 const PDF: &[u8] =
@@ -391,4 +393,211 @@ async fn a_document_request_is_answered_with_an_uploaded_file(h: &Harness) {
         .unwrap();
     let review = &statement["statement"]["reviews"]["EXT-001"][0];
     assert_eq!(review["answer"]["document_sha256"], sha256_hex(PDF));
+}
+
+fn payroll_fixture(name: &str) -> Vec<u8> {
+    std::fs::read(format!("fixtures/payroll/{name}")).unwrap()
+}
+
+async fn attach_by_hash(app: &TestApp, finess: &str, token: &str, sha: &str) -> reqwest::Response {
+    app.request(
+        Method::POST,
+        &format!("/api/statements/{finess}/D1bis/commands"),
+        Some(token),
+    )
+    .json(&json!({
+        "command": "AttachDocument",
+        "sha256": sha,
+        "file_name": "pris.pdf",
+        "kind": "AUTRE",
+        "line_id": "EXT-001",
+    }))
+    .send()
+    .await
+    .unwrap()
+}
+
+async fn ledger_head(h: &Harness) -> i64 {
+    h.store
+        .head()
+        .await
+        .unwrap()
+        .map(|h| h.position)
+        .unwrap_or(0)
+}
+
+/// Issue 13, item 3: establishment A attached B's payroll recap by its hash and downloaded it as its
+/// own; the 201/422 difference told whether a content existed anywhere.
+async fn another_candidates_content_cannot_be_attached_by_its_hash_and_nothing_tells_it_exists(
+    h: &Harness,
+) {
+    seed_statements(h).await;
+    let app = TestApp::spawn(h, None, MAX_BODY_BYTES).await;
+    let (mine, _) = token(h, Role::Etablissement, Some(&own())).await;
+    let (theirs, _) = token(h, Role::Etablissement, Some(&other())).await;
+    // B keeps a payroll recap and an invoice.
+    let recap = payroll_fixture("seed_003_recap.xlsx");
+    let imported = app
+        .upload(
+            &format!("/api/candidates/{}/payroll/recaps", other().as_str()),
+            Some(&theirs),
+            "recap.xlsx",
+            &recap,
+        )
+        .await;
+    assert_eq!(imported.status(), StatusCode::CREATED);
+    let their_pdf = b"%PDF-1.4\n% facture de B\ntrailer << >>\n%%EOF\n";
+    let uploaded = post_form(
+        &app,
+        &documents_path(other().as_str()),
+        &theirs,
+        Some(("facture-b.pdf", their_pdf)),
+        &[("kind", "FACTURE"), ("line_id", "EXT-001")],
+    )
+    .await;
+    assert_eq!(uploaded.status(), StatusCode::CREATED);
+    let head = ledger_head(h).await;
+
+    // A names B's recap, B's invoice, and a content nobody ever uploaded: one and the same refusal.
+    let mut bodies = Vec::new();
+    for sha in [
+        sha256_hex(&recap),
+        sha256_hex(their_pdf),
+        sha256_hex(b"never uploaded"),
+    ] {
+        let response = attach_by_hash(&app, own().as_str(), &mine, &sha).await;
+        assert_eq!(response.status(), StatusCode::UNPROCESSABLE_ENTITY);
+        let body = problem(response).await;
+        assert_eq!(body["field"], "sha256");
+        bodies.push(body);
+    }
+    assert!(bodies.windows(2).all(|w| w[0] == w[1]), "{bodies:#?}");
+    assert_eq!(ledger_head(h).await, head, "nothing appended");
+    // In a batch too, and with the hash in capitals.
+    let batch = app
+        .request(
+            Method::POST,
+            &format!("/api/statements/{}/D1bis/batch", own().as_str()),
+            Some(&mine),
+        )
+        .json(&json!([{
+            "command": "AttachDocument",
+            "sha256": sha256_hex(&recap).to_uppercase(),
+            "kind": "AUTRE",
+            "line_id": "EXT-001",
+        }]))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(batch.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(problem(batch).await["field"], "[0].sha256");
+    assert_eq!(ledger_head(h).await, head);
+
+    // A's own content, uploaded once, may be attached again by its hash.
+    let uploaded = post_form(
+        &app,
+        &documents_path(own().as_str()),
+        &mine,
+        Some(("facture-a.pdf", PDF)),
+        &[("kind", "FACTURE"), ("line_id", "EXT-001")],
+    )
+    .await;
+    assert_eq!(uploaded.status(), StatusCode::CREATED);
+    let again = attach_by_hash(&app, own().as_str(), &mine, &sha256_hex(PDF)).await;
+    assert_eq!(again.status(), StatusCode::CREATED);
+}
+
+/// Issue 13, item 5: the payment desk read salaries through `GET …/documents/DOC-n`. One rule for
+/// payroll data wherever it is kept: the recap for the establishment, controllers and administrators;
+/// the anonymisation key for controllers and administrators.
+async fn payroll_content_attached_as_a_document_is_read_as_payroll_data(h: &Harness) {
+    seed_statements(h).await;
+    let app = TestApp::spawn(h, None, MAX_BODY_BYTES).await;
+    let (etab, _) = token(h, Role::Etablissement, Some(&own())).await;
+    let (ctrl, _) = token(h, Role::Controleur, None).await;
+    let (desk, _) = token(h, Role::Paiement, None).await;
+    let (admin, _) = token(h, Role::Admin, None).await;
+    let recap = payroll_fixture("seed_003_recap.xlsx");
+    let key = payroll_fixture("anonymisation_key.csv");
+    let payroll = |what: &str| format!("/api/candidates/{}/payroll/{what}", own().as_str());
+    for (path, name, bytes) in [
+        (payroll("recaps"), "recap.xlsx", &recap),
+        (payroll("key"), "cle.csv", &key),
+    ] {
+        let response = app.upload(&path, Some(&etab), name, bytes).await;
+        assert_eq!(response.status(), StatusCode::CREATED, "{name}");
+    }
+    // Attached under a harmless kind (its content decides), then as what they are.
+    let recap_doc = attach_by_hash(&app, own().as_str(), &etab, &sha256_hex(&recap)).await;
+    assert_eq!(recap_doc.status(), StatusCode::CREATED);
+    let key_doc = attach_by_hash(&app, own().as_str(), &etab, &sha256_hex(&key)).await;
+    assert_eq!(key_doc.status(), StatusCode::CREATED);
+    let kind_only = post_form(
+        &app,
+        &documents_path(own().as_str()),
+        &etab,
+        Some(("cle-bis.csv", b"Pseudonyme;Matricule\nSAL-9;E9\n")),
+        &[("kind", "AUTRE"), ("line_id", "EXT-001")],
+    )
+    .await;
+    assert_eq!(kind_only.status(), StatusCode::CREATED);
+    let download = |doc: &'static str, who: String| {
+        let path = format!("/api/statements/{}/D1bis/documents/{doc}", own().as_str());
+        let request = app.request(Method::GET, &path, Some(&who));
+        async move { request.send().await.unwrap() }
+    };
+    // DOC-0001: the recap; DOC-0002: the key; DOC-0003: an ordinary file.
+    for (doc, etab_status, desk_status) in [
+        ("DOC-0001", 200, 403),
+        ("DOC-0002", 403, 403),
+        ("DOC-0003", 200, 200),
+    ] {
+        assert_eq!(
+            download(doc, etab.clone()).await.status().as_u16(),
+            etab_status,
+            "{doc}"
+        );
+        assert_eq!(
+            download(doc, desk.clone()).await.status().as_u16(),
+            desk_status,
+            "{doc}"
+        );
+        assert_eq!(
+            download(doc, ctrl.clone()).await.status(),
+            StatusCode::OK,
+            "{doc}"
+        );
+        assert_eq!(
+            download(doc, admin.clone()).await.status(),
+            StatusCode::OK,
+            "{doc}"
+        );
+    }
+    let refused = download("DOC-0001", desk.clone()).await;
+    assert_eq!(problem(refused).await["status"], 403);
+
+    // A replaced key still unmasks the recaps of its time: the establishment no longer reads it
+    // through the payroll files either (it could, while only the current key was hidden).
+    let second_key = b"Pseudonyme;Matricule\nSAL-001;44A567\n".to_vec();
+    let replaced = app
+        .upload(&payroll("key"), Some(&etab), "cle2.csv", &second_key)
+        .await;
+    assert_eq!(replaced.status(), StatusCode::CREATED);
+    for sha in [sha256_hex(&key), sha256_hex(&second_key)] {
+        let file = payroll(&format!("files/{sha}"));
+        assert_eq!(
+            app.get(&file, Some(&etab)).await.status(),
+            StatusCode::NOT_FOUND
+        );
+        assert_eq!(
+            app.get(&file, Some(&desk)).await.status(),
+            StatusCode::FORBIDDEN
+        );
+        assert_eq!(app.get(&file, Some(&ctrl)).await.status(), StatusCode::OK);
+    }
+    let recap_file = payroll(&format!("files/{}", sha256_hex(&recap)));
+    assert_eq!(
+        app.get(&recap_file, Some(&etab)).await.status(),
+        StatusCode::OK
+    );
 }

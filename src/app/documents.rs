@@ -3,6 +3,8 @@
 //! event, both in one transaction; listed with the checklist; read back by the candidate's viewers only.
 
 use super::ledger::{statement_stream, Access, Ledger, LedgerError, RequestMeta};
+use super::payroll_service::payroll_stream;
+use crate::domain::personal_data::{self, ContentClass};
 use crate::domain::statement::documents::{sniff_media_type, DocumentFileError};
 use crate::domain::statement::{
     AttachedDocument, DocumentChecklist, DocumentId, DocumentInput, Refusal, StatementCommand,
@@ -111,8 +113,15 @@ impl Ledger {
     }
 
     /// Fills an `AttachDocument`'s media type and size from the file given with it or already kept.
+    ///
+    /// A command that names a content by its SHA-256 without giving the file may only reference
+    /// content of this very candidate: a document of one of its statements (whoever attached it,
+    /// the establishment or a controller) or one of its payroll files. Anything else — content of
+    /// another candidate, or no content at all — is the same refusal, so the answer tells nothing of
+    /// what the store holds elsewhere.
     pub(crate) async fn fill_document_facts(
         &self,
+        finess: &Finess,
         input: &mut DocumentInput,
         given: &[DocumentBlob],
     ) -> Result<(), LedgerError> {
@@ -127,15 +136,73 @@ impl Ledger {
             input.size_bytes = blob.bytes.len() as u64;
             return Ok(());
         }
+        let missing = || {
+            LedgerError::Refused(Refusal::DocumentContentMissing {
+                sha256: sha.clone(),
+            })
+        };
+        if !self.candidate_has_content(finess, &sha).await? {
+            return Err(missing());
+        }
         match self.store().document_info(&sha).await? {
             Some(info) => {
                 input.media_type = info.media_type;
                 input.size_bytes = u64::try_from(info.size_bytes).unwrap_or(0);
                 Ok(())
             }
-            None => Err(LedgerError::Refused(Refusal::DocumentContentMissing {
-                sha256: sha,
-            })),
+            None => Err(missing()),
+        }
+    }
+
+    /// Whether a content (by SHA-256) is one of this candidate's: attached to one of its statements or
+    /// imported as one of its payroll files (read models caught up with the database).
+    async fn candidate_has_content(&self, finess: &Finess, sha: &str) -> Result<bool, LedgerError> {
+        for domain in DomainId::ALL {
+            let statement = self
+                .statements
+                .load_shared(&statement_stream(finess, domain))
+                .await?;
+            if statement.state.documents.values().any(|d| d.sha256 == sha) {
+                return Ok(true);
+            }
+        }
+        Ok(self.payroll_file_class(finess, sha).await?.is_some())
+    }
+
+    /// The class of a candidate's imported payroll file with this SHA-256, if it is one: a recap's
+    /// source, else (every other payroll file is one) an anonymisation key, current or replaced.
+    async fn payroll_file_class(
+        &self,
+        finess: &Finess,
+        sha: &str,
+    ) -> Result<Option<ContentClass>, LedgerError> {
+        let book = self.payroll.load_shared(&payroll_stream(finess)).await?;
+        if !book.state.files.contains(sha) {
+            return Ok(None);
+        }
+        let is_recap = book.state.recap_sources.values().any(|s| s == sha);
+        Ok(Some(if is_recap {
+            ContentClass::PayrollRecap
+        } else {
+            ContentClass::AnonymisationKey
+        }))
+    }
+
+    /// Refuses a reader the content's class keeps from it (SPEC.md §1: payroll data wherever it is
+    /// kept). The reader already sees the candidate.
+    fn may_read_content(access: &Access, class: ContentClass) -> Result<(), LedgerError> {
+        if personal_data::may_read(access.actor.role, class) {
+            Ok(())
+        } else {
+            Err(LedgerError::Forbidden {
+                role: access.actor.role,
+                action: match class {
+                    ContentClass::AnonymisationKey => "lire une clé d'anonymisation",
+                    ContentClass::PayrollRecap | ContentClass::Ordinary => {
+                        "lire des données de paie"
+                    }
+                },
+            })
         }
     }
 
@@ -175,6 +242,11 @@ impl Ledger {
             .get(&id)
             .cloned()
             .ok_or_else(missing)?;
+        let class = ContentClass::of_document(
+            &document.kind,
+            self.payroll_file_class(finess, &document.sha256).await?,
+        );
+        Self::may_read_content(access, class)?;
         let bytes = self.kept_bytes(&document.sha256).await?;
         Ok((document, bytes))
     }
@@ -187,11 +259,15 @@ impl Ledger {
         finess: &Finess,
         sha256: &str,
     ) -> Result<(String, Vec<u8>), LedgerError> {
-        let book = self.payroll_book(access, finess).await?;
+        // Whoever may read payroll at all, for a candidate they see (403 / 404 otherwise).
+        self.payroll_book(access, finess).await?;
         let sha = sha256.trim().to_ascii_lowercase();
-        let is_key = book.key_sha256.as_deref() == Some(sha.as_str());
-        let visible = book.files.contains(&sha) && (!is_key || book.key.is_some());
-        if !visible {
+        let Some(class) = self.payroll_file_class(finess, &sha).await? else {
+            return Err(LedgerError::NotFound(format!("fichier {sha}")));
+        };
+        // A key (current or replaced: a replaced key still unmasks the recaps of its time) is read
+        // by controllers and administrators only. It is not found for the others, as before.
+        if Self::may_read_content(access, class).is_err() {
             return Err(LedgerError::NotFound(format!("fichier {sha}")));
         }
         let info = self

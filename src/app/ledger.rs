@@ -666,7 +666,7 @@ impl Ledger {
         let candidate = self.candidate(access, finess).await?;
         for (index, command) in commands.iter_mut().enumerate() {
             if let StatementCommand::AttachDocument(input) = command {
-                self.fill_document_facts(input, documents)
+                self.fill_document_facts(finess, input, documents)
                     .await
                     .map_err(|e| match e {
                         LedgerError::Refused(refusal) => LedgerError::RefusedAt {

@@ -4,6 +4,7 @@ pub mod candidate;
 pub mod catalogue;
 pub mod ids;
 pub mod money;
+pub mod personal_data;
 pub mod statement;
 
 pub use candidate::{Candidate, CandidateDomain, CandidateKind, Establishment, Level};
