@@ -107,21 +107,222 @@ fn flag(
     }
 }
 
-/// Supplier names compared without case, accents, punctuation or spaces.
-pub fn normalise_supplier(name: &str) -> String {
-    name.nfkd()
-        .filter(|c| c.is_alphanumeric() && c.is_ascii())
-        .map(|c| c.to_ascii_lowercase())
-        .collect()
+/// A normalisation the duplicate-invoice check applies beyond case, accents, spaces and punctuation
+/// (which it always ignores). Each makes look-alike texts compare equal; the flag says which ones
+/// were needed for two invoices to match.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Normalisation {
+    /// Unicode compatibility forms (NFKC): full-width `ＥＸＰＯ－２０２６`, ligatures, exponents.
+    Compatibility,
+    /// Letters of other scripts that look Latin (Cyrillic `а` for `a`, Greek `Ο` for `O`).
+    Confusables,
+    /// A company's legal form (SAS, SARL, SA, EURL, SASU, SCOP, GIE…).
+    LegalForm,
+    /// Leading zeros of a number (`0211` for `211`).
+    LeadingZeros,
 }
 
-/// Invoice numbers compared without case, spaces or separators.
+impl Normalisation {
+    pub const ALL: [Normalisation; 4] = [
+        Normalisation::Compatibility,
+        Normalisation::Confusables,
+        Normalisation::LegalForm,
+        Normalisation::LeadingZeros,
+    ];
+
+    pub fn label_fr(self) -> &'static str {
+        match self {
+            Normalisation::Compatibility => "formes de compatibilité Unicode (NFKC)",
+            Normalisation::Confusables => "lettres d'aspect latin d'un autre alphabet",
+            Normalisation::LegalForm => "forme juridique",
+            Normalisation::LeadingZeros => "zéros en tête des nombres",
+        }
+    }
+}
+
+/// Legal forms of French (and a few foreign) companies, ignored in a supplier's name.
+const LEGAL_FORMS: &[&str] = &[
+    "sa", "sas", "sasu", "sarl", "eurl", "sci", "scop", "scp", "scic", "snc", "sca", "gie", "sel",
+    "selarl", "selas", "selafa", "eirl", "sem", "spl", "ltd", "gmbh", "inc", "llc",
+];
+
+/// The Latin letter a lower-case Cyrillic or Greek look-alike stands for.
+fn latin_look_alike(c: char) -> Option<char> {
+    Some(match c {
+        'а' => 'a',
+        'в' => 'b',
+        'с' | 'ϲ' => 'c',
+        'ԁ' => 'd',
+        'е' | 'ё' | 'ε' => 'e',
+        'һ' | 'н' | 'η' => 'h',
+        'і' | 'ї' | 'ι' | 'ӏ' => 'i',
+        'ј' => 'j',
+        'к' | 'κ' => 'k',
+        'м' | 'μ' => 'm',
+        'п' => 'n',
+        'о' | 'ο' | 'σ' => 'o',
+        'р' | 'ρ' => 'p',
+        'ԛ' => 'q',
+        'ѕ' => 's',
+        'т' | 'τ' => 't',
+        'υ' => 'u',
+        'ν' => 'v',
+        'ԝ' | 'ω' => 'w',
+        'х' | 'χ' => 'x',
+        'у' | 'γ' => 'y',
+        'α' => 'a',
+        'β' => 'b',
+        'ζ' => 'z',
+        _ => return None,
+    })
+}
+
+/// Lower-case ASCII letters and digits of `text`, the other characters as separators (`' '`), with
+/// the given normalisations (case, accents and punctuation are always ignored).
+fn folded(text: &str, with: &[Normalisation]) -> String {
+    let compatible: String = if with.contains(&Normalisation::Compatibility) {
+        text.nfkc().collect()
+    } else {
+        text.to_string()
+    };
+    let mut out = String::with_capacity(compatible.len());
+    for c in compatible.chars().flat_map(char::to_lowercase) {
+        let c = if with.contains(&Normalisation::Confusables) {
+            latin_look_alike(c).unwrap_or(c)
+        } else {
+            c
+        };
+        // Accents off (canonical decomposition only: compatibility forms are a step of their own).
+        for d in std::iter::once(c).nfd() {
+            if d.is_ascii_alphanumeric() {
+                out.push(d.to_ascii_lowercase());
+            } else if !d.is_alphanumeric() && !is_combining_mark(d) {
+                out.push(' ');
+            } else if !d.is_ascii() && d.is_alphanumeric() {
+                // A letter of another script stays itself: it never equals a Latin one.
+                out.push(d);
+            }
+        }
+    }
+    out
+}
+
+fn is_combining_mark(c: char) -> bool {
+    matches!(c as u32, 0x0300..=0x036F | 0x1AB0..=0x1AFF | 0x1DC0..=0x1DFF | 0x20D0..=0x20FF | 0xFE20..=0xFE2F)
+}
+
+fn supplier_key(name: &str, with: &[Normalisation]) -> String {
+    let folded = folded(name, with);
+    let words: Vec<&str> = folded.split_whitespace().collect();
+    let kept: Vec<&str> = if with.contains(&Normalisation::LegalForm) {
+        let without: Vec<&str> = words
+            .iter()
+            .copied()
+            .filter(|w| !LEGAL_FORMS.contains(w))
+            .collect();
+        if without.is_empty() {
+            words
+        } else {
+            without
+        }
+    } else {
+        words
+    };
+    kept.concat()
+}
+
+fn invoice_number_key(number: &str, with: &[Normalisation]) -> String {
+    let folded = folded(number, with).to_uppercase();
+    // Letters run together whatever separates them; each number stays one token (`2026-0211` is
+    // 2026 then 211, not 20260211), without its leading zeros when asked.
+    let mut tokens: Vec<String> = Vec::new();
+    let mut letters = String::new();
+    let mut digits = String::new();
+    let flush_digits = |digits: &mut String, tokens: &mut Vec<String>| {
+        if !digits.is_empty() {
+            let mut number = std::mem::take(digits);
+            if with.contains(&Normalisation::LeadingZeros) {
+                let trimmed = number.trim_start_matches('0');
+                number = if trimmed.is_empty() {
+                    "0".into()
+                } else {
+                    trimmed.to_string()
+                };
+            }
+            tokens.push(number);
+        }
+    };
+    for c in folded.chars() {
+        if c.is_ascii_digit() {
+            if !letters.is_empty() {
+                tokens.push(std::mem::take(&mut letters));
+            }
+            digits.push(c);
+        } else if c.is_alphanumeric() {
+            flush_digits(&mut digits, &mut tokens);
+            letters.push(c);
+        } else {
+            flush_digits(&mut digits, &mut tokens);
+        }
+    }
+    flush_digits(&mut digits, &mut tokens);
+    if !letters.is_empty() {
+        tokens.push(letters);
+    }
+    tokens.join("-")
+}
+
+/// Supplier names compared without case, accents, punctuation, spaces, compatibility forms, Latin
+/// look-alikes of other scripts or legal form: `Surfacia Audit SAS`, `SURFACIA AUDIT` and `Surfаcia
+/// Audit` (Cyrillic `а`) give the same key.
+pub fn normalise_supplier(name: &str) -> String {
+    supplier_key(name, &Normalisation::ALL)
+}
+
+/// Invoice numbers compared without case, spaces, separators, compatibility forms (full-width
+/// digits), Latin look-alikes or leading zeros: `EXPO-2026-0211` and `EXPO 2026 211` give the same key.
 pub fn normalise_invoice_number(number: &str) -> String {
-    number
-        .chars()
-        .filter(|c| c.is_alphanumeric())
-        .map(|c| c.to_ascii_uppercase())
-        .collect()
+    invoice_number_key(number, &Normalisation::ALL)
+}
+
+/// Whether two invoices (supplier, number) are the same once normalised, and which normalisations it
+/// took (none: they differ only in case, accents, spaces or punctuation). Pure.
+pub fn invoice_match(a: (&str, &str), b: (&str, &str)) -> Option<Vec<Normalisation>> {
+    let key = |(supplier, number): (&str, &str), with: &[Normalisation]| {
+        (
+            supplier_key(supplier, with),
+            invoice_number_key(number, with),
+        )
+    };
+    if key(a, &Normalisation::ALL) != key(b, &Normalisation::ALL) {
+        return None;
+    }
+    // A normalisation was needed when leaving it out alone breaks the match.
+    Some(
+        Normalisation::ALL
+            .into_iter()
+            .filter(|left_out| {
+                let others: Vec<Normalisation> = Normalisation::ALL
+                    .into_iter()
+                    .filter(|n| n != left_out)
+                    .collect();
+                key(a, &others) != key(b, &others)
+            })
+            .collect(),
+    )
+}
+
+/// What the flag says of the normalisations that made two invoices match.
+fn normalisations_fr(needed: &[Normalisation]) -> String {
+    if needed.is_empty() {
+        "identiques (hors casse, accents, espaces et ponctuation)".to_string()
+    } else {
+        needed
+            .iter()
+            .map(|n| n.label_fr())
+            .collect::<Vec<_>>()
+            .join(", ")
+    }
 }
 
 /// All flags of a statement, in line order then group order. Pure.
@@ -184,8 +385,8 @@ pub fn flags(
         }
     };
 
-    // Duplicate invoices within the statement: key → line ids in order.
-    let mut invoice_keys: BTreeMap<(String, String), Vec<LineId>> = BTreeMap::new();
+    // Duplicate invoices within the statement: key → (line id, supplier, number) in order.
+    let mut invoice_keys: BTreeMap<(String, String), Vec<(LineId, &str, &str)>> = BTreeMap::new();
     for line in statement.active_lines() {
         if let LineContent::External(l) = &line.content {
             invoice_keys
@@ -194,7 +395,7 @@ pub fn flags(
                     normalise_invoice_number(&l.invoice_number),
                 ))
                 .or_default()
-                .push(line.id.clone());
+                .push((line.id.clone(), &l.supplier, &l.invoice_number));
         }
     }
 
@@ -246,9 +447,19 @@ pub fn flags(
                 if let Some(ids) = invoice_keys.get(&key) {
                     let others: Vec<String> = ids
                         .iter()
-                        .filter(|o| *o != id)
-                        .map(|o| o.to_string())
+                        .filter(|(o, _, _)| o != id)
+                        .map(|(o, _, _)| o.to_string())
                         .collect();
+                    let mut needed: Vec<Normalisation> = ids
+                        .iter()
+                        .filter(|(o, _, _)| o != id)
+                        .filter_map(|(_, supplier, number)| {
+                            invoice_match((&l.supplier, &l.invoice_number), (supplier, number))
+                        })
+                        .flatten()
+                        .collect();
+                    needed.sort();
+                    needed.dedup();
                     if !others.is_empty() {
                         out.push(flag(
                             FACTURE_EN_DOUBLE,
@@ -263,6 +474,7 @@ pub fn flags(
                                 ("fournisseur", l.supplier.clone()),
                                 ("numero_facture", l.invoice_number.clone()),
                                 ("autres_lignes", others.join(", ")),
+                                ("normalisation", normalisations_fr(&needed)),
                             ],
                         ));
                     }
@@ -271,9 +483,10 @@ pub fn flags(
                     if Some(&foreign.candidate) == statement.candidate.as_ref() {
                         continue;
                     }
-                    if normalise_supplier(&foreign.supplier) == key.0
-                        && normalise_invoice_number(&foreign.invoice_number) == key.1
-                    {
+                    if let Some(needed) = invoice_match(
+                        (&l.supplier, &l.invoice_number),
+                        (&foreign.supplier, &foreign.invoice_number),
+                    ) {
                         let mut f = flag(
                             FACTURE_EN_DOUBLE_AUTRE_CANDIDAT,
                             Some(id),
@@ -286,6 +499,7 @@ pub fn flags(
                                 ("numero_facture", l.invoice_number.clone()),
                                 ("autre_candidat", foreign.candidate.to_string()),
                                 ("autre_ligne", foreign.line_id.to_string()),
+                                ("normalisation", normalisations_fr(&needed)),
                             ],
                         );
                         f.controller_only = true;
@@ -435,4 +649,48 @@ pub fn establishment_view(all: Vec<Flag>) -> Vec<Flag> {
 /// The distinct codes of a list of flags (handy in tests and summaries).
 pub fn codes(all: &[Flag]) -> BTreeSet<&'static str> {
     all.iter().map(|f| f.code).collect()
+}
+
+#[cfg(test)]
+mod duplicate_invoice_tests {
+    use super::*;
+    use Normalisation::*;
+
+    #[test]
+    fn look_alike_invoices_match_and_say_which_normalisation_matched() {
+        let seen = ("Surfacia Audit SAS", "EXPO-2026-0211");
+        for (other, needed) in [
+            (("surfacia  audit sas", "expo 2026 0211"), vec![]),
+            (("Surfacia Audit", "EXPO-2026-0211"), vec![LegalForm]),
+            (("Surfacia Audit SAS", "EXPO-2026-211"), vec![LeadingZeros]),
+            // Cyrillic а and о in the supplier.
+            (("Surfаcia Audit SАS", "EXPO-2026-0211"), vec![Confusables]),
+            (
+                ("Surfacia Audit SAS", "EXPO-２０２６-０２１１"),
+                vec![Compatibility],
+            ),
+            (
+                ("ＳＵＲＦＡＣＩＡ Αudit", "ΕΧΡΟ-2026-211"),
+                vec![Compatibility, Confusables, LegalForm, LeadingZeros],
+            ),
+        ] {
+            assert_eq!(invoice_match(seen, other), Some(needed), "{other:?}");
+        }
+    }
+
+    #[test]
+    fn different_invoices_stay_different() {
+        let seen = ("Surfacia Audit SAS", "EXPO-2026-0211");
+        for other in [
+            ("Surfacia Audit SAS", "EXPO-2026-0212"),
+            ("Surfacia Audit SAS", "EXPO-20260211"),
+            ("Surfacia Conseil", "EXPO-2026-0211"),
+            ("Surfacia Audit SAS", "EXPO-2026-02110"),
+        ] {
+            assert_eq!(invoice_match(seen, other), None, "{other:?}");
+        }
+        // A name that is only a legal form keeps it.
+        assert_eq!(normalise_supplier("SAS"), "sas");
+        assert_eq!(normalise_invoice_number("F-000"), "F-0");
+    }
 }
