@@ -439,7 +439,8 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     }
 }
 
-/// Writes a file atomically: a temporary file beside it, then a rename (nothing half written).
+/// Writes a file atomically: a temporary file beside it, then a rename (nothing half written),
+/// readable by its owner only.
 pub fn write_new_file(path: &std::path::Path, bytes: &[u8]) -> anyhow::Result<()> {
     let dir = path
         .parent()
@@ -451,10 +452,11 @@ pub fn write_new_file(path: &std::path::Path, bytes: &[u8]) -> anyhow::Result<()
     let file = tmp
         .persist(path)
         .map_err(|e| anyhow!("cannot write {}: {}", path.display(), e.error))?;
+    // Owner only: workbooks, batches, reports and checkpoints hold salaries or payments.
     #[cfg(unix)]
     {
         use std::os::unix::fs::PermissionsExt;
-        file.set_permissions(std::fs::Permissions::from_mode(0o644))?;
+        file.set_permissions(std::fs::Permissions::from_mode(0o600))?;
     }
     drop(file);
     Ok(())

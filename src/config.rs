@@ -31,7 +31,7 @@ impl fmt::Debug for Secret {
     }
 }
 
-#[derive(Debug, Clone, Deserialize, PartialEq)]
+#[derive(Clone, Deserialize, PartialEq)]
 #[serde(deny_unknown_fields, default)]
 pub struct Config {
     /// `care-ledger.db` (SQLite file), `sqlite://…` or `postgres://…`.
@@ -52,6 +52,22 @@ pub struct Config {
     /// tests shorten them).
     #[serde(skip)]
     pub auth_throttle: crate::app::throttle::ThrottleConfig,
+}
+
+/// Never shows a secret: the database URL goes through [`crate::store::redact`], the checkpoint key is
+/// `Secret(***)`.
+impl fmt::Debug for Config {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Config")
+            .field("database_url", &crate::store::redact(&self.database_url))
+            .field("checkpoint_key", &self.checkpoint_key)
+            .field("bind", &self.bind)
+            .field("catalogue_dir", &self.catalogue_dir)
+            .field("max_upload_bytes", &self.max_upload_bytes)
+            .field("trusted_proxies", &self.trusted_proxies)
+            .field("auth_throttle", &self.auth_throttle)
+            .finish()
+    }
 }
 
 impl Default for Config {
@@ -229,6 +245,9 @@ mod tests {
             "env-key-0123456789"
         );
         assert!(!format!("{config:?}").contains("env-key"));
+        assert!(!format!("{config:?}").contains(":p@"));
+        config.database_url = "postgres://h/db?password=hunter2".into();
+        assert!(!format!("{config:?}").contains("hunter2"));
     }
 
     #[test]

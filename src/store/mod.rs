@@ -461,6 +461,8 @@ impl EventStore {
             } else {
                 SqliteConnectOptions::new().filename(url)
             };
+            create_owner_only(options.get_filename())
+                .map_err(|e| StoreError::Database(sqlx::Error::Io(e)))?;
             let options = options
                 .create_if_missing(true)
                 .journal_mode(SqliteJournalMode::Wal)
@@ -820,18 +822,66 @@ impl TxFactory {
     }
 }
 
-/// Hides the password of a database URL in messages and logs.
+/// Creates a new SQLite ledger file readable and writable by its owner only (it holds salaries and
+/// token hashes); SQLite gives its `-wal` and `-shm` files the same permissions. An existing file is
+/// left as it is; an in-memory database has no file.
+fn create_owner_only(path: &std::path::Path) -> std::io::Result<()> {
+    let name = path.to_string_lossy();
+    if name.is_empty() || name == ":memory:" || name.starts_with("file:") || path.exists() {
+        return Ok(());
+    }
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        options.mode(0o600);
+    }
+    match options.open(path) {
+        Ok(_) => Ok(()),
+        // Created meanwhile by another process: theirs to have made.
+        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => Ok(()),
+        Err(e) => Err(e),
+    }
+}
+
+/// Hides the secrets of a database URL in messages and logs: the password of `user:password@` and the
+/// value of every query parameter naming a password or a key (`?password=…`, `&sslpassword=…`,
+/// `sslkey=…`). The one redaction every message, log line and `Debug` of a configuration goes through.
 pub fn redact(url: &str) -> String {
-    match (url.find("://"), url.rfind('@')) {
+    let (base, query) = match url.split_once('?') {
+        Some((base, query)) => (base, Some(query)),
+        None => (url, None),
+    };
+    let mut out = match (base.find("://"), base.rfind('@')) {
         (Some(scheme_end), Some(at)) if at > scheme_end => {
-            let userinfo = &url[scheme_end + 3..at];
+            let userinfo = &base[scheme_end + 3..at];
             match userinfo.split_once(':') {
-                Some((user, _)) => format!("{}{}:***{}", &url[..scheme_end + 3], user, &url[at..]),
-                None => url.to_string(),
+                Some((user, _)) => {
+                    format!("{}{}:***{}", &base[..scheme_end + 3], user, &base[at..])
+                }
+                None => base.to_string(),
             }
         }
-        _ => url.to_string(),
+        _ => base.to_string(),
+    };
+    if let Some(query) = query {
+        out.push('?');
+        let parameters: Vec<String> = query
+            .split('&')
+            .map(|pair| match pair.split_once('=') {
+                Some((name, _)) if is_secret_parameter(name) => format!("{name}=***"),
+                _ => pair.to_string(),
+            })
+            .collect();
+        out.push_str(&parameters.join("&"));
     }
+    out
+}
+
+fn is_secret_parameter(name: &str) -> bool {
+    let name = name.to_ascii_lowercase();
+    name.contains("password") || name.contains("passwd") || name == "sslkey" || name.contains("secret")
 }
 
 enum TxInner {
@@ -1474,6 +1524,18 @@ mod tests {
             "postgres://app:***@db:5432/care"
         );
         assert_eq!(redact("postgres://db/care"), "postgres://db/care");
+        assert_eq!(
+            redact("postgres://app@db/care?sslmode=require&password=s3cret"),
+            "postgres://app@db/care?sslmode=require&password=***"
+        );
+        assert_eq!(
+            redact("postgresql://db/care?PASSWORD=s3cret&user=app&sslpassword=k"),
+            "postgresql://db/care?PASSWORD=***&user=app&sslpassword=***"
+        );
+        assert_eq!(
+            redact("postgres://u:p@db/c?password=x"),
+            "postgres://u:***@db/c?password=***"
+        );
         assert_eq!(redact("care-ledger.db"), "care-ledger.db");
     }
 }
