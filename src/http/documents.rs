@@ -336,6 +336,111 @@ pub async fn download_payroll_file(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use actix_web::http::header::{HeaderMap, HeaderValue};
+    use proptest::prelude::*;
+
+    /// Reads a body as the upload handler does, on a runtime of its own.
+    fn read(
+        content_type: &str,
+        body: Vec<u8>,
+        chunk: usize,
+        limit: usize,
+    ) -> Result<Form, ApiError> {
+        let mut headers = HeaderMap::new();
+        if let Ok(value) = HeaderValue::from_str(content_type) {
+            headers.insert(header::CONTENT_TYPE, value);
+        }
+        let chunks: Vec<Result<actix_web::web::Bytes, actix_web::error::PayloadError>> = body
+            .chunks(chunk.max(1))
+            .map(|c| Ok(actix_web::web::Bytes::copy_from_slice(c)))
+            .collect();
+        let payload = Multipart::new(&headers, futures::stream::iter(chunks));
+        tokio::runtime::Builder::new_current_thread()
+            .build()
+            .unwrap()
+            .block_on(read_form(payload, limit))
+    }
+
+    fn form(boundary: &str, fields: &[(String, Vec<u8>)]) -> Vec<u8> {
+        let mut body = Vec::new();
+        for (name, value) in fields {
+            let disposition = if name == "file" {
+                format!("form-data; name=\"file\"; filename=\"f.pdf\"")
+            } else {
+                format!("form-data; name=\"{name}\"")
+            };
+            body.extend_from_slice(
+                format!("--{boundary}\r\nContent-Disposition: {disposition}\r\n\r\n").as_bytes(),
+            );
+            body.extend_from_slice(value);
+            body.extend_from_slice(b"\r\n");
+        }
+        body.extend_from_slice(format!("--{boundary}--\r\n").as_bytes());
+        body
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig { cases: 200, ..ProptestConfig::default() })]
+
+        /// Hostile multipart bodies (mutated, truncated, odd names, binary text fields, repeated
+        /// files, any chunking): never a panic; either a form, or a 400/413 problem naming the field,
+        /// in French.
+        #[test]
+        fn any_multipart_body_is_read_or_refused_naming_the_field(
+            names in proptest::collection::vec(
+                prop_oneof![
+                    Just("file".to_string()),
+                    Just("kind".to_string()),
+                    Just("comment".to_string()),
+                    "[a-zé\\-_ ]{0,12}",
+                ],
+                0..5,
+            ),
+            values in proptest::collection::vec(proptest::collection::vec(any::<u8>(), 0..300), 5),
+            cut in any::<prop::sample::Index>(),
+            truncate in any::<bool>(),
+            noise in proptest::collection::vec((any::<prop::sample::Index>(), any::<u8>()), 0..6),
+            chunk in 1usize..64,
+            limit in 16usize..2048,
+            boundary in "[A-Za-z0-9'()+_,./:=?-]{1,40}",
+            content_type_ok in any::<bool>(),
+        ) {
+            let fields: Vec<(String, Vec<u8>)> = names
+                .into_iter()
+                .zip(values)
+                .collect();
+            let mut body = form(&boundary, &fields);
+            for (at, byte) in noise {
+                let at = at.index(body.len() + 1);
+                body.insert(at, byte);
+            }
+            if truncate && !body.is_empty() {
+                body.truncate(cut.index(body.len()));
+            }
+            let content_type = if content_type_ok {
+                format!("multipart/form-data; boundary={boundary}")
+            } else {
+                "multipart/form-data".to_string()
+            };
+            match read(&content_type, body, chunk, limit) {
+                Ok(form) => {
+                    prop_assert!(form.fields.keys().all(|k| k != "file"));
+                }
+                Err(err) => {
+                    let problem = err.problem();
+                    prop_assert!(matches!(problem.status, 400 | 413), "{problem:?}");
+                    prop_assert!(problem.field.is_some(), "{problem:?}");
+                    let detail = problem.detail.unwrap_or_default();
+                    prop_assert!(
+                        ["corps", "champ", "fichier", "requête", "limite"]
+                            .iter()
+                            .any(|w| detail.contains(w)),
+                        "not French: {detail}"
+                    );
+                }
+            }
+        }
+    }
 
     #[test]
     fn an_accented_file_name_gets_an_ascii_fallback_and_its_exact_utf8_form() {
