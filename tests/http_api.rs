@@ -541,6 +541,7 @@ on_both_engines!(
     guessed_tokens_are_slowed_down_then_refused_with_retry_after,
     forwarded_addresses_are_believed_only_from_trusted_proxies,
     an_expired_token_is_refused_and_listed_as_expired,
+    an_establishment_reaches_nothing_of_another_party_through_keys_hashes_or_batches,
     the_same_idempotency_key_creates_one_token_and_another_body_is_a_409,
     the_openapi_document_is_version_3_and_lists_every_path,
 );
@@ -751,4 +752,122 @@ async fn an_expired_token_is_refused_and_listed_as_expired(h: &Harness) {
         assert_eq!(response.status(), StatusCode::BAD_REQUEST, "{bad}");
         assert_eq!(problem(response).await["field"], "expires", "{bad}");
     }
+}
+
+/// The role matrix's other half: what an establishment may name besides a path — an idempotency key,
+/// a content hash, a document id, a batch — reaches nothing of another party and tells nothing of it.
+async fn an_establishment_reaches_nothing_of_another_party_through_keys_hashes_or_batches(
+    h: &Harness,
+) {
+    seed_statements(h).await;
+    let app = TestApp::spawn(h, None, MAX_BODY_BYTES).await;
+    let (mine, _) = token(h, Role::Etablissement, Some(&own())).await;
+    let (theirs, _) = token(h, Role::Etablissement, Some(&other())).await;
+    let (controller, _) = token(h, Role::Controleur, None).await;
+    let (desk, _) = token(h, Role::Paiement, None).await;
+    let (admin, _) = token(h, Role::Admin, None).await;
+    let command = |finess: &Finess, token: &str, key: &str, body: Value| {
+        app.request(
+            Method::POST,
+            &format!("/api/statements/{}/D1bis/commands", finess.as_str()),
+            Some(token),
+        )
+        .header("idempotency-key", key)
+        .json(&body)
+        .send()
+    };
+    // Keys others used: the other establishment's, a controller's, an administrator's.
+    let declare = json!({"command": "DeclareExternalCost", "line_id": "EXT-777", "order_date": "2027-01-05",
+        "invoice_date": "2027-01-10", "order_number": "BC-1", "invoice_number": "F-777", "supplier": "X",
+        "service_label": "Audit", "amount": "100,00", "nature": "PRESTATION_EXTERNE", "objective": "D1.O2.A",
+        "contribution": "Audit", "cost_type": "investissement"});
+    let theirs_status = command(&other(), &theirs, "cle-b", declare.clone())
+        .await
+        .unwrap()
+        .status();
+    let review = json!({"command": "ReviewLine", "line_id": "EXT-001", "decision": "eligible"});
+    let controller_status = command(&own(), &controller, "cle-ctrl", review)
+        .await
+        .unwrap()
+        .status();
+    let created = app
+        .request(Method::POST, "/api/tokens", Some(&admin))
+        .header("idempotency-key", "cle-admin")
+        .json(&json!({"role": "controleur"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(created.status(), StatusCode::CREATED);
+    // The same command under each of those keys and under a fresh one: the same answer, byte for byte.
+    let withdraw = json!({"command": "WithdrawLine", "line_id": "NOPE", "reason": "test"});
+    let mut answers = Vec::new();
+    for key in ["cle-b", "cle-ctrl", "cle-admin", "cle-jamais-vue"] {
+        let response = command(&own(), &mine, key, withdraw.clone()).await.unwrap();
+        answers.push((response.status(), problem(response).await));
+    }
+    assert!(
+        answers.iter().all(|a| a == &answers[3]),
+        "{answers:#?} ({theirs_status}, {controller_status})"
+    );
+    assert_eq!(answers[3].0, StatusCode::UNPROCESSABLE_ENTITY);
+
+    // The desk's future batch keys and its own request key, taken first by an establishment: the
+    // batch is issued anyway (nothing due on these drafts: 200), never 409.
+    let batch_order_key = format!("LOT-D1bis-20270310-001/{}", own().as_str());
+    for key in [batch_order_key.as_str(), "lot-mars"] {
+        let mut line = declare.clone();
+        line["line_id"] = json!(format!("EXT-{}", key.len()));
+        let taken = command(&own(), &mine, key, line).await.unwrap();
+        assert_eq!(taken.status(), StatusCode::CREATED, "{key}");
+    }
+    let batch = app
+        .request(Method::POST, "/api/payments/batches", Some(&desk))
+        .header("idempotency-key", "lot-mars")
+        .json(&json!({"domain": "D1bis"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(batch.status(), StatusCode::OK);
+
+    // Another candidate's document, by its id: exactly as a missing one.
+    let (content_type, body) = common::http::multipart_form(
+        Some(("b.pdf", b"%PDF-1.4\n% B\ntrailer << >>\n%%EOF\n")),
+        &[("kind", "FACTURE"), ("line_id", "EXT-001")],
+    );
+    let uploaded = app
+        .request(
+            Method::POST,
+            &format!("/api/statements/{}/D1bis/documents", other().as_str()),
+            Some(&theirs),
+        )
+        .header("content-type", content_type)
+        .body(body)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(uploaded.status(), StatusCode::CREATED);
+    let theirs_doc = app
+        .get(
+            &format!(
+                "/api/statements/{}/D1bis/documents/DOC-0001",
+                other().as_str()
+            ),
+            Some(&mine),
+        )
+        .await;
+    let missing = app
+        .get(
+            &format!(
+                "/api/statements/{}/D1bis/documents/DOC-0009",
+                own().as_str()
+            ),
+            Some(&mine),
+        )
+        .await;
+    assert_eq!(theirs_doc.status(), StatusCode::NOT_FOUND);
+    assert_eq!(missing.status(), StatusCode::NOT_FOUND);
+    assert_eq!(
+        theirs_doc.bytes().await.unwrap(),
+        missing.bytes().await.unwrap()
+    );
 }
