@@ -536,8 +536,28 @@ fn non_eligible_natures_and_duplicates_within_and_across_candidates_are_flagged(
     let dup: Vec<&Flag> = f.iter().filter(|f| f.code == "FACTURE_EN_DOUBLE").collect();
     assert_eq!(dup.len(), 2);
     assert_eq!(dup[0].values["autres_lignes"], "EXT-3");
-    // "Cyberscan" ≠ "Cyberscan SAS" once normalised: no cross-candidate match on EXT-2/EXT-3.
-    assert!(f
+    // "Cyberscan" is "Cyberscan SAS" without its legal form (issue 13: the legal form dodged the
+    // check): both lines match the other candidate's invoice, and the flag says how.
+    let cross: Vec<&Flag> = f
+        .iter()
+        .filter(|f| f.code == "FACTURE_EN_DOUBLE_AUTRE_CANDIDAT")
+        .collect();
+    assert_eq!(cross.len(), 2);
+    assert_eq!(cross[0].values["normalisation"], "forme juridique");
+    assert_eq!(
+        dup[0].values["normalisation"],
+        "identiques (hors casse, accents, espaces et ponctuation)"
+    );
+    let inputs = FlagInputs {
+        other_invoices: vec![ForeignInvoice {
+            candidate: ght().finess,
+            line_id: LineId::parse("G-EXT-5").unwrap(),
+            supplier: "Cyberscan Conseil".into(),
+            invoice_number: "FA-2026-0042".into(),
+        }],
+        ..FlagInputs::default()
+    };
+    assert!(flagged(&s, &inputs)
         .iter()
         .all(|f| f.code != "FACTURE_EN_DOUBLE_AUTRE_CANDIDAT"));
     let inputs = FlagInputs {

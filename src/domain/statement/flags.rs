@@ -213,7 +213,23 @@ fn is_combining_mark(c: char) -> bool {
 
 fn supplier_key(name: &str, with: &[Normalisation]) -> String {
     let folded = folded(name, with);
-    let words: Vec<&str> = folded.split_whitespace().collect();
+    // Initials written apart are one word (`s.a.s.` is `sas`).
+    let mut words: Vec<String> = Vec::new();
+    let mut initials = String::new();
+    for word in folded.split_whitespace() {
+        if word.chars().count() == 1 {
+            initials.push_str(word);
+        } else {
+            if !initials.is_empty() {
+                words.push(std::mem::take(&mut initials));
+            }
+            words.push(word.to_string());
+        }
+    }
+    if !initials.is_empty() {
+        words.push(initials);
+    }
+    let words: Vec<&str> = words.iter().map(String::as_str).collect();
     let kept: Vec<&str> = if with.contains(&Normalisation::LegalForm) {
         let without: Vec<&str> = words
             .iter()
@@ -663,6 +679,11 @@ mod duplicate_invoice_tests {
             (("surfacia  audit sas", "expo 2026 0211"), vec![]),
             (("Surfacia Audit", "EXPO-2026-0211"), vec![LegalForm]),
             (("Surfacia Audit SAS", "EXPO-2026-211"), vec![LeadingZeros]),
+            (("SURFACIA AUDIT s.a.s.", "EXPO-2026-0211"), vec![]),
+            (
+                ("Surfacia Audit S.A.R.L.", "EXPO-2026-0211"),
+                vec![LegalForm],
+            ),
             // Cyrillic а and о in the supplier.
             (("Surfаcia Audit SАS", "EXPO-2026-0211"), vec![Confusables]),
             (
