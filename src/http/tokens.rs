@@ -235,6 +235,40 @@ impl TokenCache {
         }
     }
 
+    /// The token, when this secret was checked recently and the entry is still trusted (no database
+    /// query; `None` means "not known here", not "invalid"). A valid token seen a moment ago is no
+    /// guess: the authentication throttle lets it through without counting it.
+    pub async fn recently_valid(
+        &self,
+        store: &EventStore,
+        ledger: &crate::app::Ledger,
+        secret: &str,
+    ) -> Result<Option<TokenInfo>, TokenError> {
+        if !secret.starts_with(TOKEN_PREFIX) || secret.len() > 200 {
+            return Ok(None);
+        }
+        ledger.ensure_fresh().await.map_err(|e| match e {
+            crate::app::LedgerError::Store(store) => TokenError::Store(store),
+            other => TokenError::Invalid {
+                field: "token",
+                message: other.to_string(),
+            },
+        })?;
+        let now = store.clock().now();
+        let position = self.tokens_stream.load(Ordering::Acquire);
+        let hash = hash_token(secret);
+        Ok(self.entries.read().ok().and_then(|entries| {
+            entries
+                .get(&hash)
+                .filter(|entry| {
+                    entry.tokens_position == position
+                        && entry.checked_at.elapsed() < TOKEN_CACHE_TTL
+                        && entry.info.is_valid(now)
+                })
+                .map(|entry| entry.info.clone())
+        }))
+    }
+
     /// As [`authenticate`], answered from memory while the entry is trusted. `ledger` is caught up
     /// first, so a revocation made through this process is seen by the next request.
     pub async fn authenticate(
