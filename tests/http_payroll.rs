@@ -129,7 +129,9 @@ async fn the_seed_recap_imports_over_http_with_its_figures_to_the_cent_and_its_w
     assert_eq!(events[0].event_type, "PayrollRecapImported");
     assert_eq!(events[0].role, "etablissement");
     assert_eq!(events[0].actor, format!("token:{establishment_id}"));
-    assert_eq!(events[0].request_id, "paie-2024-1");
+    // The service's own request id, never the client's X-Request-Id (issue 13: it could be forged).
+    assert_ne!(events[0].request_id, "paie-2024-1");
+    assert_eq!(events[0].request_id.len(), 36);
     let payload = events[0].payload_json().unwrap();
     assert_eq!(payload["recap"]["total_gross"], "55631.25");
     assert_eq!(payload["file_name"], "seed_003_recap.xlsx");
