@@ -365,7 +365,7 @@ mod tests {
         let mut body = Vec::new();
         for (name, value) in fields {
             let disposition = if name == "file" {
-                format!("form-data; name=\"file\"; filename=\"f.pdf\"")
+                "form-data; name=\"file\"; filename=\"f.pdf\"".to_string()
             } else {
                 format!("form-data; name=\"{name}\"")
             };

@@ -340,10 +340,9 @@ pub async fn list(store: &EventStore) -> Result<Vec<TokenInfo>, TokenError> {
 }
 
 /// The checked fields of a new token: its candidate, label and expiry.
-fn validate(
-    new: &NewToken,
-    now: DateTime<Utc>,
-) -> Result<(Option<Finess>, String, Option<DateTime<Utc>>), TokenError> {
+type CheckedToken = (Option<Finess>, String, Option<DateTime<Utc>>);
+
+fn validate(new: &NewToken, now: DateTime<Utc>) -> Result<CheckedToken, TokenError> {
     let candidate = match (new.role, new.candidate.as_deref()) {
         (Role::Etablissement, Some(text)) => {
             Some(Finess::parse(text).map_err(|e| TokenError::Invalid {

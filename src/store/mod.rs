@@ -881,7 +881,10 @@ pub fn redact(url: &str) -> String {
 
 fn is_secret_parameter(name: &str) -> bool {
     let name = name.to_ascii_lowercase();
-    name.contains("password") || name.contains("passwd") || name == "sslkey" || name.contains("secret")
+    name.contains("password")
+        || name.contains("passwd")
+        || name == "sslkey"
+        || name.contains("secret")
 }
 
 enum TxInner {

@@ -402,7 +402,8 @@ pub fn flags(
     };
 
     // Duplicate invoices within the statement: key → (line id, supplier, number) in order.
-    let mut invoice_keys: BTreeMap<(String, String), Vec<(LineId, &str, &str)>> = BTreeMap::new();
+    type SameInvoice<'a> = Vec<(LineId, &'a str, &'a str)>;
+    let mut invoice_keys: BTreeMap<(String, String), SameInvoice> = BTreeMap::new();
     for line in statement.active_lines() {
         if let LineContent::External(l) = &line.content {
             invoice_keys
