@@ -65,7 +65,9 @@ fn workbook_numbers(bytes: Vec<u8>) -> Value {
 }
 
 async fn observe(store: EventStore) -> Value {
-    let report = care_ledger::store::verify::verify(&store, None).await.unwrap();
+    let report = care_ledger::store::verify::verify(&store, None)
+        .await
+        .unwrap();
     assert!(report.problem.is_none(), "{:?}", report.problem);
     let ledger = Ledger::open(store, catalogue()).await.unwrap();
     let mut statements = serde_json::Map::new();
@@ -78,7 +80,10 @@ async fn observe(store: EventStore) -> Value {
             (Role::Etablissement, Some(finess.clone())),
         ] {
             let access = Access::new(Actor::new(role, "golden").unwrap(), bound);
-            let (_, json) = ledger.statement_json(&access, &finess, domain).await.unwrap();
+            let (_, json) = ledger
+                .statement_json(&access, &finess, domain)
+                .await
+                .unwrap();
             let view: Value = serde_json::from_slice(&json).unwrap();
             let (bytes, _) = ledger
                 .export_template(&access, &finess, domain, None)
@@ -157,7 +162,8 @@ fn missing_number(golden: &Value, today: &Value, path: &str) -> Option<String> {
 }
 
 fn compare(today: Value, engine: &str) {
-    let expected: Value = serde_json::from_str(&std::fs::read_to_string(EXPECTED).unwrap()).unwrap();
+    let expected: Value =
+        serde_json::from_str(&std::fs::read_to_string(EXPECTED).unwrap()).unwrap();
     if let Some(difference) = first_difference(&expected, &today, "") {
         let out = format!("target/golden-observed-{engine}.json");
         std::fs::write(&out, serde_json::to_string_pretty(&today).unwrap()).unwrap();
@@ -198,6 +204,10 @@ async fn the_golden_postgres_ledger_reads_as_it_did() {
     let store = EventStore::open(&url, Arc::new(clock)).await.unwrap();
     let today = observe(store.clone()).await;
     store.close().await;
-    common::pg_admin(&admin_url, &format!("DROP DATABASE IF EXISTS {db} WITH (FORCE)")).await;
+    common::pg_admin(
+        &admin_url,
+        &format!("DROP DATABASE IF EXISTS {db} WITH (FORCE)"),
+    )
+    .await;
     compare(today, "postgres");
 }
