@@ -949,17 +949,12 @@ pub async fn export(config: &Config, args: ExportArgs) -> anyhow::Result<()> {
         .await?;
     crate::cli::write_new_file(&args.output, &bytes)?;
     println!(
-        "{} : trame de l'état financier {} {} (position {}, subvention {}{})",
+        "{} : trame de l'état financier {} {} (position {}, subvention {})",
         args.output.display(),
         finess,
         domain,
         model.ledger_position,
-        model.summary.subsidy.to_french(),
-        if model.summary.provisional {
-            ", provisoire"
-        } else {
-            ""
-        }
+        model.summary.subsidy_fr(),
     );
     Ok(())
 }

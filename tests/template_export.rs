@@ -6,6 +6,7 @@ mod template_support;
 use calamine::{Data, Reader};
 use care_ledger::template::export_workbook;
 use care_ledger::template::model::{TemplateModel, ViewerRole};
+use care_ledger::template::sample::SampleStatement;
 use std::io::Read;
 use template_support::*;
 
@@ -121,11 +122,17 @@ fn summary_figures_are_formulas_over_the_other_sheets_with_the_services_results(
     assert_eq!(summary_value(&v, "Plafond écrêté"), 66000.0);
     assert_eq!(
         summary_value(&v, "Subvention"),
-        model.summary.subsidy.to_cell_f64()
+        model
+            .summary
+            .subsidy
+            .as_ref()
+            .unwrap()
+            .subsidy
+            .to_cell_f64()
     );
     assert_eq!(
         summary_value(&v, "Reste dû"),
-        model.summary.due.to_cell_f64()
+        model.summary.subsidy.as_ref().unwrap().due.to_cell_f64()
     );
     let f = formulas(&bytes, "Synthèse");
     let formulas_text: Vec<String> = f.used_cells().map(|(_, _, s)| s.clone()).collect();
@@ -277,10 +284,10 @@ fn an_establishment_does_not_see_cross_candidate_flags_a_controller_does() {
 
 #[test]
 fn a_provisional_subsidy_is_marked_so() {
-    let mut model = TemplateModel::sample();
-    model.internal_costs[2].retained = None;
-    model.summary = model.compute_summary(model.summary.ceiling);
-    assert!(model.summary.provisional);
+    let mut sample = SampleStatement::sample();
+    sample.unreview("IC-0003");
+    let model = sample.model();
+    assert!(model.summary.is_provisional());
     let v = values(&export_workbook(&model).unwrap(), "Synthèse");
     let (h, _) = v.get_size();
     let found = (0..h as u32).any(|r| {
@@ -305,7 +312,7 @@ fn the_documents_sheet_lists_each_document_and_the_checklist_with_file_names_as_
         "Facture =HYPERLINK(\"http://x\";\"y\").pdf"
     );
     assert_eq!(formula_at(&f, "C5"), "");
-    assert_eq!(str_at(&v, "D5"), "ligne EXT-0001");
+    assert_eq!(str_at(&v, "D5"), "ligne EC-0001");
     assert_eq!(at(&v, "G5"), &Data::Float(48_213.0));
     assert_eq!(str_at(&v, "A7"), "Liste de contrôle des pièces attendues");
     assert_eq!(str_at(&v, "A9"), "D1.O3 — Se préparer au risque cyber");

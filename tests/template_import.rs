@@ -108,7 +108,7 @@ fn a_line_added_in_a_blank_row_is_declared() {
         "D1.O1.A",
         "digit-zero spelling accepted"
     );
-    assert_eq!(f.nature, "prestation_externe");
+    assert_eq!(f.nature, "PRESTATION_EXTERNE");
     assert_eq!(f.invoice_date.to_string(), "2026-06-30");
 }
 

@@ -23,10 +23,12 @@ pub const BLOCK_MARK: &str = "#SALARIE";
 /// Row (0-based) of the column headers of the line sheets; lines start on the next row.
 pub const HEADER_ROW: u32 = 3;
 pub const FIRST_DATA_ROW: u32 = 4;
-/// Blank, unlocked rows left after the lines for additions.
-pub const BLANK_ROWS: u32 = 15;
+/// Blank, unlocked rows left after the lines for additions. Users may also insert rows inside the
+/// table (the sheet's protection allows it): totals, lists and the summary's ranges follow, and the
+/// importer reads every row up to the TOTAL row.
+pub const BLANK_ROWS: u32 = 100;
 /// Blank internal-cost blocks left for additional employees.
-pub const BLANK_BLOCKS: u32 = 3;
+pub const BLANK_BLOCKS: u32 = 10;
 
 /// Synthèse: fixed identification cells (0-based row, column B).
 pub const SYNTHESE_FINESS_ROW: u32 = 2;

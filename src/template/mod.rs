@@ -13,6 +13,8 @@ pub mod layout;
 pub mod model;
 pub mod plan;
 pub mod render;
+pub mod sample;
+pub mod source;
 
 pub use import::{import_workbook, CellError, LineFields, LineKind, TemplateChange};
 pub use model::TemplateModel;
