@@ -1,13 +1,19 @@
 //! From a statement view of the ledger to the Excel template's model, and from a filled template's
 //! changes back to statement commands.
 
-use super::ledger::StatementView;
+use super::ledger::{
+    decide_batch, statement_stream, Access, BatchRefusal, Ledger, LedgerError, RequestMeta,
+    StatementView,
+};
+use super::repository::CommandError;
 use crate::actor::Role;
 use crate::domain::catalogue::DomainCatalogue;
 use crate::domain::statement::{
-    ExternalCostInput, InternalCostInput, OtherCostInput, ReceiptInput, StatementCommand,
+    DecisionContext, ExternalCostInput, InternalCostInput, OtherCostInput, ReceiptInput,
+    StatementCommand,
 };
-use crate::domain::Money;
+use crate::domain::{DomainId, Finess, Money};
+use crate::store::StoreError;
 use crate::template::import::{LineFields, TemplateChange};
 use crate::template::model::{CostType, TemplateModel, ViewerRole};
 use crate::template::source::{model_of, Provenance, StatementSource};
@@ -162,4 +168,77 @@ pub fn commands_of(changes: &[TemplateChange]) -> Vec<StatementCommand> {
         commands.push(command);
     }
     commands
+}
+
+/// How a dry run ends inside the write transaction: decided (and rolled back), or refused.
+#[derive(Debug, thiserror::Error)]
+enum DryRun {
+    #[error("simulation : {events} événement(s) seraient enregistrés, rien ne l'est")]
+    Decided { version: i64, events: usize },
+    #[error(transparent)]
+    Refused(BatchRefusal),
+}
+
+impl Ledger {
+    /// Runs a batch of statement commands as the real run does — access, the caller's role, the
+    /// statement's state caught up inside the write transaction, If-Match, every command's rules —
+    /// and appends nothing: the decision ends the job with an error, so its savepoint is rolled back.
+    /// Answers the stream version the commands were decided on.
+    pub(crate) async fn dry_run_batch(
+        &self,
+        access: &Access,
+        finess: &Finess,
+        domain: DomainId,
+        commands: Vec<StatementCommand>,
+        request: &RequestMeta,
+    ) -> Result<i64, LedgerError> {
+        let candidate = self.candidate(access, finess).await?;
+        let stream = statement_stream(finess, domain);
+        let catalogue = self.catalogue_arc();
+        let role = access.actor.role;
+        let effective_at = self.effective_now().await?;
+        // No idempotency key: a dry run is never a replay of an earlier request, and records none.
+        let mut metadata = request.metadata_for(&access.actor);
+        metadata.idempotency_key = None;
+        let to_decide = commands.clone();
+        let outcome = self
+            .statements
+            .execute_with_documents(
+                &stream,
+                request.expected_version,
+                &metadata,
+                &commands,
+                &[],
+                move |state: &crate::domain::statement::Statement, version| {
+                    let ctx = DecisionContext {
+                        catalogue: catalogue.domain(domain),
+                        candidate: &candidate,
+                        effective_at,
+                        role,
+                    };
+                    Err::<Vec<_>, _>(match decide_batch(state, &ctx, &to_decide) {
+                        Ok(events) => DryRun::Decided {
+                            version,
+                            events: events.len(),
+                        },
+                        Err(refusal) => DryRun::Refused(refusal),
+                    })
+                },
+            )
+            .await;
+        match outcome {
+            Err(CommandError::Rejected(DryRun::Decided { version, .. })) => Ok(version),
+            Err(CommandError::Rejected(DryRun::Refused(b))) => Err(LedgerError::RefusedAt {
+                index: b.index,
+                command: b.command,
+                refusal: b.refusal,
+            }),
+            Err(CommandError::Store(store)) => Err(LedgerError::Store(store)),
+            Err(CommandError::Decode { position, reason }) => {
+                Err(LedgerError::Store(StoreError::Corrupt { position, reason }))
+            }
+            // The decision always ends the job with an error: nothing can have been appended.
+            Ok(outcome) => Ok(outcome.version),
+        }
+    }
 }
