@@ -6,6 +6,7 @@ pub mod payroll_service;
 pub mod read_model;
 pub mod repository;
 pub mod template_map;
+pub mod what_if;
 
 pub use documents::{DocumentUpload, DocumentsView};
 pub use ledger::{Access, CommandReport, Ledger, LedgerError, RequestMeta, StatementView};
