@@ -320,3 +320,45 @@ fn the_documents_sheet_lists_each_document_and_the_checklist_with_file_names_as_
     assert_eq!(str_at(&v, "D9"), "MANQUANTE");
     assert_eq!(str_at(&v, "D10"), "fournie (DOC-0001)");
 }
+
+const GOLDEN_PLAN: &str = "tests/template_support/sample_plan.golden.txt";
+
+/// Every cell, formula, cached result, style (and its format), validation, row, merge, print and
+/// protection setting of the sample workbook, against its golden dump. `UPDATE_GOLDEN=1` rewrites the
+/// file after a deliberate change; review its diff.
+#[test]
+fn the_sample_workbooks_plan_matches_its_golden_dump() {
+    let model = TemplateModel::sample();
+    let generated = model.generated_at;
+    let dump = care_ledger::template::dump::dump_plan(
+        &care_ledger::template::export::plan_workbook(&model),
+        &[
+            &generated.to_rfc3339(),
+            &care_ledger::template::export::paris_time(generated),
+        ],
+    );
+    assert!(
+        !dump.contains("2026-09-20T08:30"),
+        "the generation instant is stripped"
+    );
+    if std::env::var("UPDATE_GOLDEN").is_ok() {
+        std::fs::write(GOLDEN_PLAN, &dump).unwrap();
+    }
+    let golden = std::fs::read_to_string(GOLDEN_PLAN).unwrap();
+    if golden != dump {
+        let first = golden
+            .lines()
+            .zip(dump.lines())
+            .enumerate()
+            .find(|(_, (g, d))| g != d)
+            .map(|(i, (g, d))| format!("line {}: golden {g:?}, today {d:?}", i + 1))
+            .unwrap_or_else(|| {
+                format!(
+                    "{} lines in the golden dump, {} today",
+                    golden.lines().count(),
+                    dump.lines().count()
+                )
+            });
+        panic!("the sample workbook's plan drifted from {GOLDEN_PLAN}: {first}");
+    }
+}

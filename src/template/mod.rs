@@ -7,6 +7,7 @@
 //! - [`import::import_workbook`] reads a filled template with calamine;
 //! - [`bench::run_bench`] compares the exporter with Python's XlsxWriter writing the same plan.
 pub mod bench;
+pub mod dump;
 pub mod export;
 pub mod import;
 pub mod layout;

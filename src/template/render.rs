@@ -20,6 +20,10 @@ pub const PERCENT_FORMAT: &str = "0.0%";
 
 /// Printed at the bottom of every page: the sheet and the page number.
 pub const FOOTER: &str = "&L&A&RPage &P sur &N";
+/// Every sheet prints landscape on A4 (paper size 9), fitted to one page wide and as many pages tall
+/// as needed.
+pub const PAPER_A4: u8 = 9;
+pub const FIT_TO_PAGES: (u16, u16) = (1, 0);
 
 /// Protection of a line sheet: locked cells stay locked, rows may be inserted (a table grows as
 /// needed; totals and lists over the table follow), rows and columns resized.
@@ -227,8 +231,8 @@ pub fn render(plan: &WorkbookPlan) -> Result<Vec<u8>, XlsxError> {
             ws.insert_chart(chart_plan.anchor_row, chart_plan.anchor_col, &chart)?;
         }
         ws.set_landscape();
-        ws.set_paper_size(9);
-        ws.set_print_fit_to_pages(1, 0);
+        ws.set_paper_size(PAPER_A4);
+        ws.set_print_fit_to_pages(FIT_TO_PAGES.0, FIT_TO_PAGES.1);
         ws.set_footer(FOOTER);
         if let Some((first, last)) = sheet.repeat_rows {
             ws.set_repeat_rows(first, last)?;
