@@ -726,7 +726,8 @@ impl Ledger {
         self.catalogue.clone()
     }
 
-    /// The statement's Excel template (`.xlsx` bytes) now or as of an instant, for this viewer.
+    /// The statement's Excel template (`.xlsx` bytes) now or as of an instant, for this viewer, read
+    /// at the ledger's current head (unsigned; see [`Ledger::export_template_signed`]).
     pub async fn export_template(
         &self,
         access: &Access,
@@ -734,10 +735,8 @@ impl Ledger {
         domain: DomainId,
         as_of: Option<DateTime<Utc>>,
     ) -> Result<(Vec<u8>, crate::template::TemplateModel), LedgerError> {
-        let model = self.template_model(access, finess, domain, as_of).await?;
-        let bytes = crate::template::export_workbook(&model)
-            .map_err(|e| LedgerError::Export(e.to_string()))?;
-        Ok((bytes, model))
+        self.export_template_signed(access, finess, domain, as_of, None)
+            .await
     }
 
     /// The workbook model of a statement: it reflects the statement's last event (position and
@@ -766,6 +765,7 @@ impl Ledger {
             access.actor.role,
             last.position,
             &last.global_hash,
+            last.position,
             self.store.clock().now(),
         ))
     }
@@ -997,7 +997,7 @@ impl Ledger {
 
     /// Figures and every flag of a statement state (pure).
     #[allow(clippy::too_many_arguments)]
-    fn view_of(
+    pub(crate) fn view_of(
         &self,
         candidate: &Candidate,
         domain: DomainId,

@@ -3,6 +3,7 @@ pub mod batches;
 pub mod documents;
 pub mod ledger;
 pub mod payroll_service;
+pub mod proof;
 pub mod read_model;
 pub mod repository;
 pub mod template_map;

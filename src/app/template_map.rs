@@ -42,6 +42,7 @@ pub fn template_model(
     viewer: Role,
     ledger_position: i64,
     head_hash: &str,
+    read_position: i64,
     generated_at: DateTime<Utc>,
 ) -> TemplateModel {
     let source = StatementSource {
@@ -60,6 +61,7 @@ pub fn template_model(
             viewer: viewer_of(viewer),
             ledger_position: u64::try_from(ledger_position).unwrap_or(0),
             head_hash: head_hash.to_string(),
+            read_position: u64::try_from(read_position).unwrap_or(0),
             generated_at,
         },
     )

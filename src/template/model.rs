@@ -394,6 +394,10 @@ pub struct TemplateModel {
     /// Global ledger position and head hash the statement reflects.
     pub ledger_position: u64,
     pub head_hash: String,
+    /// The global position the whole workbook was read at (the statement, the candidate base, the
+    /// payroll book, the other statements' invoices): `verify-export` regenerates it from there.
+    #[serde(default)]
+    pub read_position: u64,
     pub generated_at: DateTime<Utc>,
     pub as_of: Option<DateTime<Utc>>,
     pub viewer: ViewerRole,

@@ -294,6 +294,7 @@ impl SampleStatement {
                 viewer: self.viewer,
                 ledger_position: self.ledger_position,
                 head_hash: self.head_hash.clone(),
+                read_position: self.ledger_position,
                 generated_at: self.generated_at,
             },
         )

@@ -42,6 +42,8 @@ pub struct Provenance {
     /// Global position and hash of the statement's last event.
     pub ledger_position: u64,
     pub head_hash: String,
+    /// The global position every input was read at (see [`TemplateModel::read_position`]).
+    pub read_position: u64,
     pub generated_at: DateTime<Utc>,
 }
 
@@ -109,6 +111,7 @@ pub fn model_of(source: &StatementSource<'_>, provenance: Provenance) -> Templat
         what_if: None,
         ledger_position: provenance.ledger_position,
         head_hash: provenance.head_hash,
+        read_position: provenance.read_position,
         generated_at: provenance.generated_at,
         as_of: source.as_of,
         viewer: provenance.viewer,

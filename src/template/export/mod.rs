@@ -108,7 +108,7 @@ fn properties(model: &TemplateModel) -> PropertiesPlan {
     let as_of = model
         .as_of
         .map(|t| t.to_rfc3339())
-        .unwrap_or_else(|| "courante".to_string());
+        .unwrap_or_else(|| layout::AS_OF_CURRENT.to_string());
     PropertiesPlan {
         title: format!(
             "État financier CaRE – {} – {}",
@@ -133,15 +133,29 @@ fn properties(model: &TemplateModel) -> PropertiesPlan {
         created: model.generated_at.to_rfc3339(),
         custom: vec![
             ("Candidat".into(), model.candidate.name.clone()),
-            ("FINESS".into(), model.candidate.finess.to_string()),
-            ("Domaine".into(), model.domain.to_string()),
-            ("Généré le".into(), model.generated_at.to_rfc3339()),
-            ("Situation au".into(), as_of),
             (
-                "Position du registre".into(),
+                layout::PROPERTY_FINESS.into(),
+                model.candidate.finess.to_string(),
+            ),
+            (layout::PROPERTY_DOMAIN.into(), model.domain.to_string()),
+            (
+                layout::PROPERTY_GENERATED_AT.into(),
+                model.generated_at.to_rfc3339(),
+            ),
+            (layout::PROPERTY_AS_OF.into(), as_of),
+            (
+                layout::PROPERTY_POSITION.into(),
                 model.ledger_position.to_string(),
             ),
-            ("Empreinte de tête".into(), model.head_hash.clone()),
+            (layout::PROPERTY_HEAD_HASH.into(), model.head_hash.clone()),
+            (
+                layout::PROPERTY_READ_POSITION.into(),
+                model.read_position.to_string(),
+            ),
+            (
+                layout::PROPERTY_LAYOUT_VERSION.into(),
+                layout::LAYOUT_VERSION.into(),
+            ),
             (
                 "Subvention provisoire".into(),
                 match &model.summary.subsidy {
@@ -151,12 +165,16 @@ fn properties(model: &TemplateModel) -> PropertiesPlan {
                 }
                 .into(),
             ),
-            ("Destinataire".into(), viewer_label(model.viewer).into()),
+            (
+                layout::PROPERTY_VIEWER.into(),
+                viewer_label(model.viewer).into(),
+            ),
         ],
     }
 }
 
-fn viewer_label(viewer: ViewerRole) -> &'static str {
+/// The viewer as the workbook names it (property `Destinataire`).
+pub fn viewer_label(viewer: ViewerRole) -> &'static str {
     match viewer {
         ViewerRole::Establishment => "établissement",
         ViewerRole::Controller => "contrôleur",
