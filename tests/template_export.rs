@@ -4,11 +4,11 @@
 mod template_support;
 
 use calamine::{Data, Reader};
-use care_ledger::template::export_workbook;
-use care_ledger::template::model::{TemplateModel, ViewerRole};
 use care_ledger::domain::candidate::CandidateKind;
 use care_ledger::domain::statement::AttainmentStatus;
 use care_ledger::domain::Money;
+use care_ledger::template::export_workbook;
+use care_ledger::template::model::{TemplateModel, ViewerRole};
 use care_ledger::template::plan::{Style, Value as PlanValue};
 use care_ledger::template::sample::{sample_candidate, SampleStatement};
 use std::io::Read;
@@ -373,7 +373,13 @@ fn style_index(sheet_xml: &str, cell: &str) -> usize {
         .find(&format!("<c r=\"{cell}\""))
         .unwrap_or_else(|| panic!("cell {cell} in the sheet"));
     let tag = &sheet_xml[start..start + sheet_xml[start..].find('>').unwrap()];
-    let s = tag.split(" s=\"").nth(1).expect("a style").split('"').next().unwrap();
+    let s = tag
+        .split(" s=\"")
+        .nth(1)
+        .expect("a style")
+        .split('"')
+        .next()
+        .unwrap();
     s.parse().unwrap()
 }
 
@@ -415,7 +421,10 @@ fn line_sheets_offer_a_hundred_blank_rows_and_let_users_insert_more() {
         let protection = xml.split("<sheetProtection").nth(1).unwrap();
         let protection = protection.split("/>").next().unwrap();
         assert!(protection.contains("insertRows=\"0\""), "{n}: {protection}");
-        assert!(!protection.contains("deleteRows=\"0\""), "{n}: {protection}");
+        assert!(
+            !protection.contains("deleteRows=\"0\""),
+            "{n}: {protection}"
+        );
     }
     // The summary's sheet keeps its default protection.
     let synth = zip_entry(&bytes, "xl/worksheets/sheet1.xml");
@@ -448,7 +457,11 @@ fn a_non_ght_candidates_d1_o6_rows_are_hidden_a_ghts_are_shown() {
     let d1o6 = (0..60u32)
         .find(|r| matches!(synth.get_value((*r, 0)), Some(Data::String(s)) if s == "D1.O6"))
         .unwrap();
-    assert_eq!(hidden_rows(&bytes, 1), vec![d1o6 + 1], "Synthèse: the D1.O6 group");
+    assert_eq!(
+        hidden_rows(&bytes, 1),
+        vec![d1o6 + 1],
+        "Synthèse: the D1.O6 group"
+    );
     // The receipts' list offers the five groups that apply.
     let lists = values(&bytes, "Listes");
     assert_eq!(str_at(&lists, "D6"), "D1.05");
