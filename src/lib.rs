@@ -12,6 +12,7 @@ pub mod cli;
 pub mod cli_documents;
 pub mod cli_ops;
 pub mod cli_payroll;
+pub mod cli_proof;
 pub mod clock;
 pub mod config;
 pub mod demo;
