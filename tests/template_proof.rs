@@ -31,6 +31,7 @@ on_both_engines!(
     a_deleted_row_is_caught_as_a_line_missing_from_the_file,
     a_workbook_for_another_role_or_at_an_earlier_position_is_recognised,
     a_forged_signature_is_refused,
+    the_service_signs_its_exports_and_verifies_an_upload_within_what_the_caller_sees,
 );
 
 const CLINIC: &str = "130004526";
@@ -430,4 +431,120 @@ async fn a_forged_signature_is_refused(h: &Harness) {
     let v = verify(&ledger, &daf(), &edited, &keys).await;
     assert!(matches!(v.signature, SignatureCheck::Invalid { .. }));
     let _ = model;
+}
+
+async fn the_service_signs_its_exports_and_verifies_an_upload_within_what_the_caller_sees(
+    h: &Harness,
+) {
+    use care_ledger::config::Config;
+    use care_ledger::http::Application;
+    use common::http::{multipart_file, token};
+    use reqwest::StatusCode;
+
+    let _seeded = ledger(h).await;
+    let dir = tempfile::tempdir().unwrap();
+    let (private, public) = (dir.path().join("cle.pem"), dir.path().join("cle.pub.pem"));
+    Signer::generate().write_new(&private, &public).unwrap();
+    let key = PublicKey::load(&public).unwrap();
+    let config = Config {
+        database_url: h.url.clone(),
+        bind: "127.0.0.1:0".into(),
+        signing_key_file: Some(private),
+        ..Config::default()
+    };
+    let app = Application::build(config, h.store.clone()).await.unwrap();
+    let base = format!("http://127.0.0.1:{}", app.port());
+    tokio::spawn(app.run_until_stopped());
+    let client = reqwest::Client::new();
+    let (etab, _) = token(h, Role::Etablissement, Some(&clinic())).await;
+    let (elsewhere, _) = token(
+        h,
+        Role::Etablissement,
+        Some(&Finess::parse("310000013").unwrap()),
+    )
+    .await;
+    let (ctrl, _) = token(h, Role::Controleur, None).await;
+    let (desk, _) = token(h, Role::Paiement, None).await;
+    let download = |token: String| {
+        let client = client.clone();
+        let url = format!("{base}/api/statements/{CLINIC}/D1bis/template.xlsx");
+        async move {
+            let response = client.get(url).bearer_auth(token).send().await.unwrap();
+            assert_eq!(response.status(), StatusCode::OK);
+            response.bytes().await.unwrap().to_vec()
+        }
+    };
+    let upload = |token: String, bytes: Vec<u8>| {
+        let client = client.clone();
+        let url = format!("{base}/api/templates/verify");
+        async move {
+            let (content_type, body) = multipart_file("trame.xlsx", &bytes);
+            client
+                .post(url)
+                .bearer_auth(token)
+                .header("content-type", content_type)
+                .body(body)
+                .send()
+                .await
+                .unwrap()
+        }
+    };
+    let for_etab = download(etab.clone()).await;
+    let for_ctrl = download(ctrl.clone()).await;
+    // Signed with the configured key: the public key alone verifies it.
+    let file = read_workbook(&for_etab, LIMIT).unwrap();
+    assert!(file.check_signature(&[key.clone()]).is_valid());
+
+    // Any role that sees the statement may verify the establishment's workbook.
+    for caller in [&etab, &ctrl, &desk] {
+        let response = upload(caller.clone(), for_etab.clone()).await;
+        assert_eq!(response.status(), StatusCode::OK);
+        let v: serde_json::Value = response.json().await.unwrap();
+        assert_eq!(v["matches_ledger"], true, "{v}");
+        assert_eq!(v["signature"]["state"], "valid");
+        assert_eq!(v["signature"]["key_id"], key.key_id());
+        assert_eq!(v["viewer"], "établissement");
+    }
+    // A one-cent edit, over HTTP.
+    let edited = rewrite(&for_etab, "xl/worksheets/sheet3.xml", |xml| {
+        xml.replacen("<v>1200</v>", "<v>1200.01</v>", 1)
+    });
+    let v: serde_json::Value = upload(etab.clone(), edited).await.json().await.unwrap();
+    assert_eq!(v["matches_ledger"], false);
+    assert_eq!(v["signature"]["state"], "invalid");
+    assert_eq!(v["differences"][0]["cell"], "H6");
+    assert_eq!(
+        v["differences"][0]["message_fr"],
+        "Coûts externes!H6 : 1200,01 dans le fichier, 1200 au registre"
+    );
+    // Never more than the caller sees: the controller's workbook is refused to the establishment
+    // (403) and to the payment desk, another establishment learns nothing (404).
+    assert_eq!(
+        upload(etab.clone(), for_ctrl.clone()).await.status(),
+        StatusCode::FORBIDDEN
+    );
+    assert_eq!(
+        upload(desk.clone(), for_ctrl.clone()).await.status(),
+        StatusCode::FORBIDDEN
+    );
+    assert_eq!(
+        upload(elsewhere.clone(), for_etab.clone()).await.status(),
+        StatusCode::NOT_FOUND
+    );
+    assert_eq!(
+        upload(ctrl.clone(), for_ctrl).await.status(),
+        StatusCode::OK
+    );
+    // Not a workbook: 422 naming the file.
+    let response = upload(ctrl.clone(), b"PK\x03\x04 not a zip".to_vec()).await;
+    assert_eq!(response.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let problem: serde_json::Value = response.json().await.unwrap();
+    assert_eq!(problem["field"], "file");
+    assert!(
+        problem["detail"]
+            .as_str()
+            .unwrap()
+            .contains("pas un classeur .xlsx lisible"),
+        "{problem}"
+    );
 }
