@@ -246,3 +246,27 @@ async fn libreoffice_recalculates_every_demo_workbook_to_the_ledgers_figures() {
         }
     }
 }
+
+/// An auditor who opens the signed workbook and saves it again (every formula recalculated by
+/// LibreOffice, the file rewritten) keeps a valid signature and the ledger's figures: the signature
+/// covers the inputs and the formulas, not the cached results a spreadsheet rewrites.
+#[test]
+fn a_signed_workbook_saved_again_by_libreoffice_keeps_its_signature_and_matches() {
+    use care_ledger::signing::Signer;
+    use care_ledger::template::proof::{cells_of_plan, compare, read_workbook, seal_plan};
+    let Some(soffice) = skip() else { return };
+    let signer = Signer::generate();
+    let mut plan = plan_workbook(&TemplateModel::sample());
+    seal_plan(&mut plan, &signer);
+    let bytes = render::render(&plan).unwrap();
+    let saved = recalculate_with_libreoffice(&soffice, &bytes);
+    assert_ne!(saved, bytes, "LibreOffice rewrote the file");
+    let file = read_workbook(&saved, 20 * 1024 * 1024).unwrap();
+    assert!(
+        file.check_signature(&[signer.public()]).is_valid(),
+        "{:?}",
+        file.check_signature(&[signer.public()])
+    );
+    let (differences, more) = compare(&cells_of_plan(&plan), &file.sheets);
+    assert!(differences.is_empty() && more == 0, "{differences:#?}");
+}

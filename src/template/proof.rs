@@ -84,9 +84,47 @@ pub struct SheetCells {
     pub cells: BTreeMap<(u32, u32), Shown>,
 }
 
-/// A formula as compared: without a leading `=` nor the `_xlfn.` prefixes writers add.
+/// A formula as compared: without a leading `=`, the `_xlfn.` prefixes writers add, nor the quotes
+/// around a sheet name that needs none (`'Recettes'!$D$5` and `Recettes!$D$5` are one reference;
+/// spreadsheets drop or keep them as they like when they save).
 fn normalise_formula(formula: &str) -> String {
-    formula.trim().trim_start_matches('=').replace("_xlfn.", "")
+    let formula = formula.trim().trim_start_matches('=').replace("_xlfn.", "");
+    let mut out = String::with_capacity(formula.len());
+    let mut rest = formula.as_str();
+    while let Some(open) = rest.find(['\'', '"']) {
+        out.push_str(&rest[..open]);
+        let quote = &rest[open..open + 1];
+        let after = &rest[open + 1..];
+        let close = after.find(quote);
+        let plain = close.filter(|close| {
+            let name = &after[..*close];
+            quote == "'"
+                && !name.is_empty()
+                && !name.starts_with(|c: char| c.is_ascii_digit())
+                && name
+                    .chars()
+                    .all(|c| c.is_alphanumeric() || c == '_' || c == '.')
+                && after[close + 1..].starts_with('!')
+        });
+        match (plain, close) {
+            (Some(close), _) => {
+                out.push_str(&after[..close]);
+                rest = &after[close + 1..];
+            }
+            // A string, or a sheet name that needs its quotes: kept as written.
+            (None, Some(close)) => {
+                out.push_str(quote);
+                out.push_str(&after[..=close]);
+                rest = &after[close + 1..];
+            }
+            (None, None) => {
+                out.push_str(&rest[open..]);
+                rest = "";
+            }
+        }
+    }
+    out.push_str(rest);
+    out
 }
 
 fn cached_of_result(result: &str) -> Cached {
@@ -876,6 +914,25 @@ fn compare_sheet(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn formulas_compare_without_the_quotes_a_sheet_name_does_not_need() {
+        assert_eq!(normalise_formula("='Recettes'!$D$5"), "Recettes!$D$5");
+        assert_eq!(
+            normalise_formula("MIN(1,SUM('Revue'!$D$15:$D$21))"),
+            "MIN(1,SUM(Revue!$D$15:$D$21))"
+        );
+        assert_eq!(normalise_formula("'Synthèse'!A1"), "Synthèse!A1");
+        assert_eq!(
+            normalise_formula("SUM('Coûts externes'!H5:H7)+'Autres coûts'!E9"),
+            "SUM('Coûts externes'!H5:H7)+'Autres coûts'!E9"
+        );
+        assert_eq!(
+            normalise_formula("_xlfn.CONCAT(\"a'b\",'X'!A1,\"'Y'!\")"),
+            "CONCAT(\"a'b\",X!A1,\"'Y'!\")"
+        );
+        assert_eq!(normalise_formula("'unclosed"), "'unclosed");
+    }
 
     #[test]
     fn references_parse_and_entities_decode() {
