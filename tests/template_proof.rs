@@ -493,7 +493,7 @@ async fn the_service_signs_its_exports_and_verifies_an_upload_within_what_the_ca
     let for_ctrl = download(ctrl.clone()).await;
     // Signed with the configured key: the public key alone verifies it.
     let file = read_workbook(&for_etab, LIMIT).unwrap();
-    assert!(file.check_signature(&[key.clone()]).is_valid());
+    assert!(file.check_signature(std::slice::from_ref(&key)).is_valid());
 
     // Any role that sees the statement may verify the establishment's workbook.
     for caller in [&etab, &ctrl, &desk] {
