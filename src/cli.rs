@@ -3,7 +3,6 @@
 use crate::actor::Actor;
 use crate::clock::{end_of_paris_day, Clock, SystemClock};
 use crate::config::Config;
-use crate::store::checkpoint::Checkpoint;
 use crate::store::verify::verify;
 use crate::store::{EventStore, ReadBound};
 use anyhow::{anyhow, bail, Context};
@@ -36,8 +35,13 @@ pub enum Command {
     Verify {
         #[arg(long)]
         checkpoint: Option<PathBuf>,
+        /// Clé publique de confiance (PEM) d'un checkpoint Ed25519 ; par défaut celle de la clé
+        /// privée configurée.
+        #[arg(long = "public-key", value_name = "FICHIER")]
+        public_key: Vec<PathBuf>,
     },
-    /// Print the head hashes signed with the configured key (CARE_LEDGER_CHECKPOINT_KEY).
+    /// Print the head hashes signed with the configured Ed25519 key (signing_key_file), or with the
+    /// HMAC key (CARE_LEDGER_CHECKPOINT_KEY) when no signing key is configured.
     Checkpoint {
         /// Write to this file instead of standard output.
         #[arg(short, long)]
@@ -105,6 +109,14 @@ pub enum Command {
         #[command(subcommand)]
         cmd: crate::cli_payroll::PaymentsCmd,
     },
+    /// Clés Ed25519 du service (keys generate).
+    Keys {
+        #[command(subcommand)]
+        cmd: crate::cli_proof::KeysCmd,
+    },
+    /// Vérifie un classeur exporté : sa signature, et s'il montre les chiffres du registre à sa
+    /// position (chaque cellule qui diffère listée). Exemple : care-ledger verify-export trame.xlsx
+    VerifyExport(crate::cli_proof::VerifyExportArgs),
     /// Benchmarks that print their figures.
     Bench {
         #[command(subcommand)]
@@ -223,31 +235,23 @@ async fn open_store(config: &Config) -> anyhow::Result<EventStore> {
         })
 }
 
-fn checkpoint_key(config: &Config) -> anyhow::Result<Vec<u8>> {
-    let key = config
-        .checkpoint_key
-        .as_ref()
-        .ok_or_else(|| anyhow!("no checkpoint key: set CARE_LEDGER_CHECKPOINT_KEY or checkpoint_key in the configuration file"))?;
-    Ok(key.expose().as_bytes().to_vec())
-}
-
 pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     let mut config = Config::load(cli.config.as_deref())?;
     if let Some(url) = &cli.database {
         config.database_url = url.clone();
     }
     match cli.command {
-        Command::Verify { checkpoint } => {
+        Command::Verify {
+            checkpoint,
+            public_key,
+        } => {
             let store = open_store(&config).await?;
             let checkpoint = match checkpoint {
-                Some(path) => {
-                    let text = std::fs::read_to_string(&path)
-                        .with_context(|| format!("cannot read {}", path.display()))?;
-                    Some(Checkpoint::parse_and_check(
-                        &text,
-                        &checkpoint_key(&config)?,
-                    )?)
-                }
+                Some(path) => Some(crate::cli_proof::read_checkpoint(
+                    &path,
+                    &config,
+                    &public_key,
+                )?),
                 None => None,
             };
             let report = verify(&store, checkpoint.as_ref()).await?;
@@ -291,7 +295,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         }
         Command::Checkpoint { output } => {
             let store = open_store(&config).await?;
-            let checkpoint = Checkpoint::take(&store, &checkpoint_key(&config)?).await?;
+            let checkpoint = crate::cli_proof::take_checkpoint(&store, &config).await?;
             match output {
                 Some(path) => {
                     write_new_file(&path, checkpoint.to_json().as_bytes())?;
@@ -359,6 +363,11 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             crate::cli_payroll::payments(&config, cmd).await?;
             Ok(ExitCode::SUCCESS)
         }
+        Command::Keys { cmd } => {
+            crate::cli_proof::keys(cmd)?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::VerifyExport(args) => crate::cli_proof::verify_export(&config, args).await,
         Command::Demo { out } => {
             crate::demo::run(&out).await?;
             Ok(ExitCode::SUCCESS)

@@ -944,22 +944,21 @@ pub async fn export(config: &Config, args: ExportArgs) -> anyhow::Result<()> {
         .as_deref()
         .map(crate::cli::parse_as_of)
         .transpose()?;
+    let signer = crate::cli_proof::signer(config)?;
     let (bytes, model) = ledger
-        .export_template(&access, &finess, domain, as_of)
+        .export_template_signed(&access, &finess, domain, as_of, signer.as_ref())
         .await?;
     crate::cli::write_new_file(&args.output, &bytes)?;
+    if let Some(signer) = &signer {
+        println!("classeur signé (clé {})", signer.public().key_id());
+    }
     println!(
-        "{} : trame de l'état financier {} {} (position {}, subvention {}{})",
+        "{} : trame de l'état financier {} {} (position {}, subvention {})",
         args.output.display(),
         finess,
         domain,
         model.ledger_position,
-        model.summary.subsidy.to_french(),
-        if model.summary.provisional {
-            ", provisoire"
-        } else {
-            ""
-        }
+        model.summary.subsidy_fr(),
     );
     Ok(())
 }

@@ -36,8 +36,12 @@ impl fmt::Debug for Secret {
 pub struct Config {
     /// `care-ledger.db` (SQLite file), `sqlite://…` or `postgres://…`.
     pub database_url: String,
-    /// HMAC key signing checkpoints.
+    /// HMAC key of the checkpoints issued before Ed25519 keys (format v1): still verifies them, and
+    /// signs new checkpoints only when no `signing_key_file` is configured.
     pub checkpoint_key: Option<Secret>,
+    /// Ed25519 private key file (PEM) signing checkpoints and exported workbooks
+    /// (`care-ledger keys generate` writes one).
+    pub signing_key_file: Option<PathBuf>,
     /// Address the HTTP service binds.
     pub bind: String,
     /// Folder of the programme catalogue (`d1bis.toml`, `d2.toml`).
@@ -75,6 +79,7 @@ impl Default for Config {
         Config {
             database_url: DEFAULT_DATABASE_URL.to_string(),
             checkpoint_key: None,
+            signing_key_file: None,
             bind: DEFAULT_BIND.to_string(),
             catalogue_dir: PathBuf::from("fixtures/domains"),
             max_upload_bytes: 20 * 1024 * 1024,
@@ -149,9 +154,9 @@ impl IpRange {
 
 impl Config {
     /// Reads `path` (or `care-ledger.toml` when present), then applies the environment:
-    /// `CARE_LEDGER_DATABASE_URL` (or `DATABASE_URL`), `CARE_LEDGER_CHECKPOINT_KEY`, `CARE_LEDGER_BIND`,
-    /// `CARE_LEDGER_CATALOGUE_DIR`, `CARE_LEDGER_MAX_UPLOAD_BYTES`, `CARE_LEDGER_TRUSTED_PROXIES`
-    /// (comma-separated).
+    /// `CARE_LEDGER_DATABASE_URL` (or `DATABASE_URL`), `CARE_LEDGER_CHECKPOINT_KEY`,
+    /// `CARE_LEDGER_SIGNING_KEY_FILE`, `CARE_LEDGER_BIND`, `CARE_LEDGER_CATALOGUE_DIR`,
+    /// `CARE_LEDGER_MAX_UPLOAD_BYTES`, `CARE_LEDGER_TRUSTED_PROXIES` (comma-separated).
     pub fn load(path: Option<&Path>) -> Result<Config, ConfigError> {
         let mut config = match path {
             Some(p) => Config::from_file(p)?,
@@ -198,6 +203,9 @@ impl Config {
         }
         if let Some(key) = get("CARE_LEDGER_CHECKPOINT_KEY") {
             self.checkpoint_key = Some(Secret::new(key));
+        }
+        if let Some(path) = get("CARE_LEDGER_SIGNING_KEY_FILE") {
+            self.signing_key_file = Some(PathBuf::from(path));
         }
         if let Some(bind) = get("CARE_LEDGER_BIND") {
             self.bind = bind;

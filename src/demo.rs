@@ -20,6 +20,10 @@ use std::sync::Arc;
 pub const DEMO_START: (i32, u32, u32) = (2027, 2, 1);
 /// The demo's checkpoint key (a demo value, never a production secret).
 pub const DEMO_CHECKPOINT_KEY: &[u8] = b"demo-checkpoint-key-not-for-production";
+/// The demo's Ed25519 key pair, made afresh by each run in the output folder: the private key signs
+/// the workbooks and the checkpoint, the public key verifies them.
+pub const DEMO_PRIVATE_KEY_FILE: &str = "cle-privee-demo.pem";
+pub const DEMO_PUBLIC_KEY_FILE: &str = "cle-publique-demo.pem";
 
 /// Reads the two domain files of the catalogue folder.
 pub fn read_catalogue_files(dir: &Path) -> anyhow::Result<Vec<(String, String)>> {
@@ -137,9 +141,10 @@ pub async fn run(out: &Path) -> anyhow::Result<()> {
 
     payment_cycle(&ledger, &clock, &controller, out).await?;
 
+    let signer = demo_signer(out)?;
     for (finess, domain) in ledger.statements(&controller).await? {
         let (bytes, _) = ledger
-            .export_template(&controller, &finess, domain, None)
+            .export_template_signed(&controller, &finess, domain, None, Some(&signer))
             .await?;
         let path = out.join(format!("etat-financier-{finess}-{domain}.xlsx"));
         crate::cli::write_new_file(&path, &bytes)?;
@@ -150,7 +155,7 @@ pub async fn run(out: &Path) -> anyhow::Result<()> {
     if !report.is_ok() {
         bail!("the demo ledger does not verify: {:?}", report.problem);
     }
-    let checkpoint = Checkpoint::take(&store, DEMO_CHECKPOINT_KEY).await?;
+    let checkpoint = Checkpoint::take_signed(&store, &signer).await?;
     crate::cli::write_new_file(
         &out.join("checkpoint.json"),
         checkpoint.to_json().as_bytes(),
@@ -162,8 +167,34 @@ pub async fn run(out: &Path) -> anyhow::Result<()> {
         report.head_hash,
         out.join("checkpoint.json").display()
     );
+    println!(
+        "Clé publique (vérifie les trames et le point de contrôle) : {}\n\
+         Vérifier : care-ledger --database {} verify --checkpoint {} --public-key {}\n\
+         \x20         care-ledger --database {} verify-export <trame.xlsx> --public-key {}",
+        out.join(DEMO_PUBLIC_KEY_FILE).display(),
+        db.display(),
+        out.join("checkpoint.json").display(),
+        out.join(DEMO_PUBLIC_KEY_FILE).display(),
+        db.display(),
+        out.join(DEMO_PUBLIC_KEY_FILE).display(),
+    );
     store.close().await;
     Ok(())
+}
+
+/// A fresh demo key pair in the output folder (the previous run's, a demo value, replaced).
+fn demo_signer(out: &Path) -> anyhow::Result<crate::signing::Signer> {
+    let private = out.join(DEMO_PRIVATE_KEY_FILE);
+    let public = out.join(DEMO_PUBLIC_KEY_FILE);
+    for path in [&private, &public] {
+        if path.exists() {
+            std::fs::remove_file(path)
+                .with_context(|| format!("cannot remove {}", path.display()))?;
+        }
+    }
+    let signer = crate::signing::Signer::generate();
+    signer.write_new(&private, &public)?;
+    Ok(signer)
 }
 
 fn on(clock: &FixedClock, y: i32, m: u32, d: u32) {

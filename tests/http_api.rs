@@ -153,6 +153,8 @@ fn matrix() -> Vec<Row> {
         row(Method::GET,    "/api/statements/{other}/D1bis/template.xlsx", "/api/statements/{finess}/{domain}/template.xlsx", None, [401, 404, 200, 200, 200]),
         // Without a multipart file: 400 for every role (the file says which statement, and the rules who may change it).
         row(Method::POST,   "/api/templates/import?dry_run=true",          "/api/templates/import",         None, [401, 400, 400, 400, 400]),
+        // Verifying an exported workbook: any authenticated role (without a multipart file: 400).
+        row(Method::POST,   "/api/templates/verify",                       "/api/templates/verify",         None, [401, 400, 400, 400, 400]),
         // Documents: visibility first (404), then the role (403), then the multipart form (400 without one).
         row(Method::POST,   "/api/statements/{own}/D1bis/documents",       "/api/statements/{finess}/{domain}/documents", None, [401, 400, 400, 403, 403]),
         row(Method::POST,   "/api/statements/{other}/D1bis/documents",     "/api/statements/{finess}/{domain}/documents", None, [401, 404, 400, 403, 403]),

@@ -4,8 +4,13 @@
 mod template_support;
 
 use calamine::{Data, Reader};
+use care_ledger::domain::candidate::CandidateKind;
+use care_ledger::domain::statement::AttainmentStatus;
+use care_ledger::domain::Money;
 use care_ledger::template::export_workbook;
 use care_ledger::template::model::{TemplateModel, ViewerRole};
+use care_ledger::template::plan::{Style, Value as PlanValue};
+use care_ledger::template::sample::{sample_candidate, SampleStatement};
 use std::io::Read;
 use template_support::*;
 
@@ -121,11 +126,17 @@ fn summary_figures_are_formulas_over_the_other_sheets_with_the_services_results(
     assert_eq!(summary_value(&v, "Plafond écrêté"), 66000.0);
     assert_eq!(
         summary_value(&v, "Subvention"),
-        model.summary.subsidy.to_cell_f64()
+        model
+            .summary
+            .subsidy
+            .as_ref()
+            .unwrap()
+            .subsidy
+            .to_cell_f64()
     );
     assert_eq!(
         summary_value(&v, "Reste dû"),
-        model.summary.due.to_cell_f64()
+        model.summary.subsidy.as_ref().unwrap().due.to_cell_f64()
     );
     let f = formulas(&bytes, "Synthèse");
     let formulas_text: Vec<String> = f.used_cells().map(|(_, _, s)| s.clone()).collect();
@@ -277,10 +288,10 @@ fn an_establishment_does_not_see_cross_candidate_flags_a_controller_does() {
 
 #[test]
 fn a_provisional_subsidy_is_marked_so() {
-    let mut model = TemplateModel::sample();
-    model.internal_costs[2].retained = None;
-    model.summary = model.compute_summary(model.summary.ceiling);
-    assert!(model.summary.provisional);
+    let mut sample = SampleStatement::sample();
+    sample.unreview("IC-0003");
+    let model = sample.model();
+    assert!(model.summary.is_provisional());
     let v = values(&export_workbook(&model).unwrap(), "Synthèse");
     let (h, _) = v.get_size();
     let found = (0..h as u32).any(|r| {
@@ -305,11 +316,209 @@ fn the_documents_sheet_lists_each_document_and_the_checklist_with_file_names_as_
         "Facture =HYPERLINK(\"http://x\";\"y\").pdf"
     );
     assert_eq!(formula_at(&f, "C5"), "");
-    assert_eq!(str_at(&v, "D5"), "ligne EXT-0001");
+    assert_eq!(str_at(&v, "D5"), "ligne EC-0001");
     assert_eq!(at(&v, "G5"), &Data::Float(48_213.0));
     assert_eq!(str_at(&v, "A7"), "Liste de contrôle des pièces attendues");
     assert_eq!(str_at(&v, "A9"), "D1.O3 — Se préparer au risque cyber");
     assert_eq!(str_at(&v, "C9"), "oui");
     assert_eq!(str_at(&v, "D9"), "MANQUANTE");
     assert_eq!(str_at(&v, "D10"), "fournie (DOC-0001)");
+}
+
+const GOLDEN_PLAN: &str = "tests/template_support/sample_plan.golden.txt";
+
+/// Every cell, formula, cached result, style (and its format), validation, row, merge, print and
+/// protection setting of the sample workbook, against its golden dump. `UPDATE_GOLDEN=1` rewrites the
+/// file after a deliberate change; review its diff.
+#[test]
+fn the_sample_workbooks_plan_matches_its_golden_dump() {
+    let model = TemplateModel::sample();
+    let generated = model.generated_at;
+    let dump = care_ledger::template::dump::dump_plan(
+        &care_ledger::template::export::plan_workbook(&model),
+        &[
+            &generated.to_rfc3339(),
+            &care_ledger::template::export::paris_time(generated),
+        ],
+    );
+    assert!(
+        !dump.contains("2026-09-20T08:30"),
+        "the generation instant is stripped"
+    );
+    if std::env::var("UPDATE_GOLDEN").is_ok() {
+        std::fs::write(GOLDEN_PLAN, &dump).unwrap();
+    }
+    let golden = std::fs::read_to_string(GOLDEN_PLAN).unwrap();
+    if golden != dump {
+        let first = golden
+            .lines()
+            .zip(dump.lines())
+            .enumerate()
+            .find(|(_, (g, d))| g != d)
+            .map(|(i, (g, d))| format!("line {}: golden {g:?}, today {d:?}", i + 1))
+            .unwrap_or_else(|| {
+                format!(
+                    "{} lines in the golden dump, {} today",
+                    golden.lines().count(),
+                    dump.lines().count()
+                )
+            });
+        panic!("the sample workbook's plan drifted from {GOLDEN_PLAN}: {first}");
+    }
+}
+
+/// The `s` attribute (style index) of a cell in a sheet's XML.
+fn style_index(sheet_xml: &str, cell: &str) -> usize {
+    let start = sheet_xml
+        .find(&format!("<c r=\"{cell}\""))
+        .unwrap_or_else(|| panic!("cell {cell} in the sheet"));
+    let tag = &sheet_xml[start..start + sheet_xml[start..].find('>').unwrap()];
+    let s = tag
+        .split(" s=\"")
+        .nth(1)
+        .expect("a style")
+        .split('"')
+        .next()
+        .unwrap();
+    s.parse().unwrap()
+}
+
+/// The `<xf …>` elements of `cellXfs`, in order.
+fn cell_xfs(styles_xml: &str) -> Vec<String> {
+    let start = styles_xml.find("<cellXfs").unwrap();
+    let end = styles_xml.find("</cellXfs>").unwrap();
+    styles_xml[start..end]
+        .split("<xf ")
+        .skip(1)
+        .map(|x| x.split('>').next().unwrap().to_string())
+        .collect()
+}
+
+#[test]
+fn text_that_starts_like_a_formula_carries_the_quote_prefix_and_other_text_does_not() {
+    let bytes = sample_bytes();
+    let sheet = zip_entry(&bytes, "xl/worksheets/sheet3.xml");
+    let xfs = cell_xfs(&zip_entry(&bytes, "xl/styles.xml"));
+    for cell in ["F6", "K6", "D7", "E7"] {
+        let xf = &xfs[style_index(&sheet, cell)];
+        assert!(xf.contains("quotePrefix=\"1\""), "{cell}: {xf}");
+    }
+    for cell in ["F5", "K5", "D6"] {
+        let xf = &xfs[style_index(&sheet, cell)];
+        assert!(!xf.contains("quotePrefix"), "{cell}: {xf}");
+    }
+}
+
+#[test]
+fn line_sheets_offer_a_hundred_blank_rows_and_let_users_insert_more() {
+    let bytes = sample_bytes();
+    let v = values(&bytes, "Coûts externes");
+    // Three invoices on rows 5–7, then 100 blank rows: TOTAL on row 108.
+    assert_eq!(str_at(&v, "G108"), "TOTAL");
+    assert_eq!(str_at(&v, "N108"), "#TOTAL");
+    for (sheet, n) in [(3, "Coûts externes"), (4, "Autres coûts"), (5, "Recettes")] {
+        let xml = zip_entry(&bytes, &format!("xl/worksheets/sheet{sheet}.xml"));
+        let protection = xml.split("<sheetProtection").nth(1).unwrap();
+        let protection = protection.split("/>").next().unwrap();
+        assert!(protection.contains("insertRows=\"0\""), "{n}: {protection}");
+        assert!(
+            !protection.contains("deleteRows=\"0\""),
+            "{n}: {protection}"
+        );
+    }
+    // The summary's sheet keeps its default protection.
+    let synth = zip_entry(&bytes, "xl/worksheets/sheet1.xml");
+    assert!(!synth.contains("insertRows=\"0\""));
+}
+
+#[test]
+fn times_are_written_in_paris_time() {
+    let v = values(&sample_bytes(), "Synthèse");
+    // Generated at 08:30 UTC on 20/09/2026: 10:30 in Paris (summer time).
+    assert_eq!(str_at(&v, "A8"), "Généré le");
+    assert_eq!(str_at(&v, "B8"), "20/09/2026 10:30 (heure de Paris)");
+}
+
+#[test]
+fn a_non_ght_candidates_d1_o6_rows_are_hidden_a_ghts_are_shown() {
+    let hidden_rows = |bytes: &[u8], sheet: u32| -> Vec<u32> {
+        zip_entry(bytes, &format!("xl/worksheets/sheet{sheet}.xml"))
+            .split("<row ")
+            .skip(1)
+            .filter(|r| r.split('>').next().unwrap().contains("hidden=\"1\""))
+            .map(|r| r.split('"').nth(1).unwrap().parse().unwrap())
+            .collect()
+    };
+    let bytes = sample_bytes();
+    let synth = values(&bytes, "Synthèse");
+    let recettes = values(&bytes, "Recettes");
+    assert_eq!(str_at(&recettes, "A10"), "D1.06");
+    assert_eq!(hidden_rows(&bytes, 5), vec![10], "Recettes: the D1.06 row");
+    let d1o6 = (0..60u32)
+        .find(|r| matches!(synth.get_value((*r, 0)), Some(Data::String(s)) if s == "D1.O6"))
+        .unwrap();
+    assert_eq!(
+        hidden_rows(&bytes, 1),
+        vec![d1o6 + 1],
+        "Synthèse: the D1.O6 group"
+    );
+    // The receipts' list offers the five groups that apply.
+    let lists = values(&bytes, "Listes");
+    assert_eq!(str_at(&lists, "D6"), "D1.05");
+    assert_eq!(at(&lists, "D7"), &Data::Empty);
+
+    let mut ght = SampleStatement::opened(sample_candidate(
+        "69000311",
+        "GHT de démonstration",
+        CandidateKind::Ght,
+        Money::from_cents(18_000_000),
+    ));
+    ght.attain_all_except(&[]);
+    let bytes = export_workbook(&ght.model()).unwrap();
+    assert!(hidden_rows(&bytes, 1).is_empty());
+    assert!(hidden_rows(&bytes, 5).is_empty());
+    assert_eq!(str_at(&values(&bytes, "Listes"), "D7"), "D1.06");
+}
+
+#[test]
+fn long_attainment_explanations_wrap_in_a_merged_cell_as_tall_as_their_text_and_print_readably() {
+    let mut sample = SampleStatement::sample();
+    let long = "Audit ADS du 12/05/2026 au niveau cible sur l'AD de l'EJ ; ".repeat(30);
+    assert!(long.chars().count() >= 1_700);
+    sample.attainment("D1.O4", AttainmentStatus::NotAttained, None, &long);
+    let plan = care_ledger::template::export::plan_workbook(&sample.model());
+    let revue = plan.sheets.iter().find(|s| s.name == "Revue").unwrap();
+    let cell = revue
+        .cells
+        .iter()
+        .find(|c| matches!(&c.value, PlanValue::Text(t) if *t == long))
+        .unwrap();
+    assert_eq!(cell.style, Style::TextWrap);
+    assert!(revue
+        .merges
+        .iter()
+        .any(|m| (m.first_row, m.first_col, m.last_col) == (cell.row, 4, 7)));
+    let height = revue
+        .rows
+        .iter()
+        .find(|r| r.row == cell.row)
+        .and_then(|r| r.height)
+        .unwrap();
+    // E:H are 24 + 50 + 20 + 13 = 107 characters wide: 1 770 characters take 17 lines.
+    assert!(height >= 17.0 * 15.0, "{height}");
+    assert_eq!(revue.repeat_rows, Some((0, 3)));
+    let bytes = care_ledger::template::render::render(&plan).unwrap();
+    let xml = zip_entry(&bytes, "xl/worksheets/sheet8.xml");
+    assert!(xml.contains("<mergeCell ref=\"E"));
+    assert!(xml.contains(r#"orientation="landscape""#) && xml.contains(r#"fitToHeight="0""#));
+    assert!(xml.contains("Page &amp;P sur &amp;N"));
+    assert!(zip_entry(&bytes, "xl/workbook.xml").contains("_xlnm.Print_Titles"));
+}
+
+#[test]
+fn the_chart_shows_the_statements_capped_ceiling_once_not_as_a_line_per_group() {
+    let chart = zip_entry(&sample_bytes(), "xl/charts/chart1.xml");
+    assert!(chart.contains("barChart"));
+    assert!(!chart.contains("lineChart"), "no cap line drawn per group");
+    assert!(chart.contains("plafond écrêté du relevé : 66"), "{chart}");
 }

@@ -108,7 +108,7 @@ fn a_line_added_in_a_blank_row_is_declared() {
         "D1.O1.A",
         "digit-zero spelling accepted"
     );
-    assert_eq!(f.nature, "prestation_externe");
+    assert_eq!(f.nature, "PRESTATION_EXTERNE");
     assert_eq!(f.invoice_date.to_string(), "2026-06-30");
 }
 
@@ -273,4 +273,72 @@ fn another_candidates_workbook_or_a_stale_one_is_refused() {
     let errors = import_workbook(&bytes, &later).unwrap_err();
     assert_eq!(errors[0].cell, "B6");
     assert!(errors[0].message_fr.contains("a changé depuis l'export"));
+}
+
+/// A clinic with more invoices than blank rows inserts rows above TOTAL (the sheet's protection
+/// allows it): every row up to TOTAL is read, the hundred blank ones and the inserted ones alike.
+#[test]
+fn every_row_filled_up_to_total_is_declared_the_blank_ones_and_rows_inserted_beyond_them() {
+    const INSERTED: u32 = 5;
+    let model = sample();
+    let mut plan = plan_workbook(&model);
+    let sheet = plan
+        .sheets
+        .iter_mut()
+        .find(|s| s.name == "Coûts externes")
+        .unwrap();
+    let total_row = sheet
+        .cells
+        .iter()
+        .find(|c| matches!(&c.value, Value::Text(t) if t == "#TOTAL"))
+        .map(|c| c.row)
+        .unwrap();
+    assert_eq!(
+        total_row, 107,
+        "three invoices and a hundred blank rows (0-based)"
+    );
+    for c in sheet.cells.iter_mut().filter(|c| c.row >= total_row) {
+        c.row += INSERTED;
+    }
+    // Excel rows 8 to 112: the 100 blank rows, then the 5 inserted ones.
+    let rows: Vec<u32> = (8..8 + 100 + INSERTED).collect();
+    for (i, row) in rows.iter().enumerate() {
+        for (col, value) in [
+            ("A", text("Coût récurrent")),
+            ("B", text("03/06/2026")),
+            ("C", text("30/06/2026")),
+            ("D", text(&format!("BC-{i}"))),
+            ("E", text(&format!("F-2026-{i:03}"))),
+            ("F", text("Audit Conseil SARL")),
+            ("G", text("Audit ADS complémentaire")),
+            ("H", Value::Number(100.0 + i as f64)),
+            ("I", text("Prestations externes")),
+            ("J", text("D1.O1.A")),
+            ("K", text("Audit")),
+        ] {
+            edit(&mut plan, "Coûts externes", &format!("{col}{row}"), value);
+        }
+    }
+    let changes = import_workbook(&render::render(&plan).unwrap(), &model).unwrap();
+    assert_eq!(
+        changes.len(),
+        105,
+        "every filled row, inserted ones included"
+    );
+    let amounts: Vec<Money> = changes
+        .iter()
+        .map(|c| match c {
+            TemplateChange::Declare {
+                fields: LineFields::External(f),
+                ..
+            } => f.amount,
+            other => panic!("{other:?}"),
+        })
+        .collect();
+    assert_eq!(amounts[0], Money::from_cents(10_000));
+    assert_eq!(
+        amounts[104],
+        Money::from_cents(20_400),
+        "the last inserted row"
+    );
 }

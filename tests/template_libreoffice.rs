@@ -5,7 +5,7 @@
 mod template_support;
 
 use calamine::{Data, Reader};
-use care_ledger::template::export::{plan_workbook, SUMMARY_LABELS};
+use care_ledger::template::export::{plan_workbook, SummaryRow as R};
 use care_ledger::template::model::TemplateModel;
 use care_ledger::template::plan::Value;
 use care_ledger::template::{bench, export_workbook, render};
@@ -53,21 +53,28 @@ fn mismatches(original: &[u8], recalculated: &[u8]) -> Vec<(String, String, f64,
 fn assert_summary_matches(model: &TemplateModel, recalculated: &[u8]) {
     let synth = values(recalculated, "Synthèse");
     let s = &model.summary;
+    let x = s.subsidy.as_ref().expect("a computable subsidy");
     let expected = [
-        (SUMMARY_LABELS[0], s.internal_declared.to_cell_f64()),
-        (SUMMARY_LABELS[1], s.external_declared.to_cell_f64()),
-        (SUMMARY_LABELS[2], s.other_declared.to_cell_f64()),
-        (SUMMARY_LABELS[3], s.declared.to_cell_f64()),
-        (SUMMARY_LABELS[4], s.eligible.to_cell_f64()),
-        (SUMMARY_LABELS[5], s.receipts.to_cell_f64()),
-        (SUMMARY_LABELS[6], s.net.to_cell_f64()),
-        (SUMMARY_LABELS[7], s.ceiling.to_cell_f64()),
-        (SUMMARY_LABELS[9], s.capped_ceiling.to_cell_f64()),
-        (SUMMARY_LABELS[10], s.subsidy.to_cell_f64()),
-        (SUMMARY_LABELS[12], s.committed.to_cell_f64()),
-        (SUMMARY_LABELS[13], s.disbursed.to_cell_f64()),
-        (SUMMARY_LABELS[14], s.recovered.to_cell_f64()),
-        (SUMMARY_LABELS[15], s.due.to_cell_f64()),
+        (
+            R::InternalDeclared.label(),
+            s.internal_declared.to_cell_f64(),
+        ),
+        (
+            R::ExternalDeclared.label(),
+            s.external_declared.to_cell_f64(),
+        ),
+        (R::OtherDeclared.label(), s.other_declared.to_cell_f64()),
+        (R::Declared.label(), s.declared.to_cell_f64()),
+        (R::Eligible.label(), s.eligible.to_cell_f64()),
+        (R::Receipts.label(), s.receipts.to_cell_f64()),
+        (R::Net.label(), s.net.to_cell_f64()),
+        (R::Ceiling.label(), s.ceiling.unwrap().to_cell_f64()),
+        (R::CappedCeiling.label(), x.capped_ceiling.to_cell_f64()),
+        (R::Subsidy.label(), x.subsidy.to_cell_f64()),
+        (R::Committed.label(), s.committed.to_cell_f64()),
+        (R::Disbursed.label(), s.disbursed.to_cell_f64()),
+        (R::Recovered.label(), s.recovered.to_cell_f64()),
+        (R::Due.label(), x.due.to_cell_f64()),
     ];
     for (label, want) in expected {
         let got = summary_value(&synth, label);
@@ -77,8 +84,8 @@ fn assert_summary_matches(model: &TemplateModel, recalculated: &[u8]) {
         );
         println!("  {label:<40} LibreOffice {got:>14.2}   service {want:>14.2}");
     }
-    let decote = summary_value(&synth, SUMMARY_LABELS[8]);
-    let want = s.decote.fraction().to_string().parse::<f64>().unwrap();
+    let decote = summary_value(&synth, R::Decote.label());
+    let want = x.decote.fraction().to_string().parse::<f64>().unwrap();
     assert!((decote - want).abs() < 1e-9, "décote {decote} vs {want}");
 }
 
@@ -217,17 +224,17 @@ async fn libreoffice_recalculates_every_demo_workbook_to_the_ledgers_figures() {
         let synth = values(&recalculated, "Synthèse");
         println!("{finess} {domain}");
         for (label, want) in [
-            (SUMMARY_LABELS[3], s.declared_total),
-            (SUMMARY_LABELS[4], s.eligible_total),
-            (SUMMARY_LABELS[5], s.receipts_total),
-            (SUMMARY_LABELS[6], s.net),
-            (SUMMARY_LABELS[7], s.ceiling),
-            (SUMMARY_LABELS[9], s.capped_ceiling),
-            (SUMMARY_LABELS[10], s.subsidy),
-            (SUMMARY_LABELS[12], s.committed),
-            (SUMMARY_LABELS[13], s.disbursed),
-            (SUMMARY_LABELS[14], s.recovered),
-            (SUMMARY_LABELS[15], s.due),
+            (R::Declared.label(), s.declared_total),
+            (R::Eligible.label(), s.eligible_total),
+            (R::Receipts.label(), s.receipts_total),
+            (R::Net.label(), s.net),
+            (R::Ceiling.label(), s.ceiling),
+            (R::CappedCeiling.label(), s.capped_ceiling),
+            (R::Subsidy.label(), s.subsidy),
+            (R::Committed.label(), s.committed),
+            (R::Disbursed.label(), s.disbursed),
+            (R::Recovered.label(), s.recovered),
+            (R::Due.label(), s.due),
         ] {
             let got = summary_value(&synth, label);
             let want = want.to_cell_f64();
@@ -238,4 +245,28 @@ async fn libreoffice_recalculates_every_demo_workbook_to_the_ledgers_figures() {
             println!("  {label:<40} LibreOffice {got:>14.2}   ledger {want:>14.2}");
         }
     }
+}
+
+/// An auditor who opens the signed workbook and saves it again (every formula recalculated by
+/// LibreOffice, the file rewritten) keeps a valid signature and the ledger's figures: the signature
+/// covers the inputs and the formulas, not the cached results a spreadsheet rewrites.
+#[test]
+fn a_signed_workbook_saved_again_by_libreoffice_keeps_its_signature_and_matches() {
+    use care_ledger::signing::Signer;
+    use care_ledger::template::proof::{cells_of_plan, compare, read_workbook, seal_plan};
+    let Some(soffice) = skip() else { return };
+    let signer = Signer::generate();
+    let mut plan = plan_workbook(&TemplateModel::sample());
+    seal_plan(&mut plan, &signer);
+    let bytes = render::render(&plan).unwrap();
+    let saved = recalculate_with_libreoffice(&soffice, &bytes);
+    assert_ne!(saved, bytes, "LibreOffice rewrote the file");
+    let file = read_workbook(&saved, 20 * 1024 * 1024).unwrap();
+    assert!(
+        file.check_signature(&[signer.public()]).is_valid(),
+        "{:?}",
+        file.check_signature(&[signer.public()])
+    );
+    let (differences, more) = compare(&cells_of_plan(&plan), &file.sheets);
+    assert!(differences.is_empty() && more == 0, "{differences:#?}");
 }

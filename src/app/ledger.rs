@@ -698,34 +698,7 @@ impl Ledger {
                         effective_at,
                         role,
                     };
-                    let refused = |index: usize, name: &'static str| {
-                        move |refusal| BatchRefusal {
-                            index,
-                            command: name,
-                            refusal,
-                        }
-                    };
-                    if let [command] = to_decide.as_slice() {
-                        // One command: decided on the state as it is (no working copy to evolve).
-                        let mut command = command.clone();
-                        statement::assign_line_id(&mut command, state);
-                        let name = command.name();
-                        return decide(state, &ctx, command).map_err(refused(1, name));
-                    }
-                    let mut working = state.clone();
-                    let mut all = Vec::new();
-                    for (index, command) in to_decide.iter().enumerate() {
-                        let mut command = command.clone();
-                        statement::assign_line_id(&mut command, &working);
-                        let name = command.name();
-                        let events =
-                            decide(&working, &ctx, command).map_err(refused(index + 1, name))?;
-                        for e in &events {
-                            working.apply(e);
-                        }
-                        all.extend(events);
-                    }
-                    Ok::<_, BatchRefusal>(all)
+                    decide_batch(state, &ctx, &to_decide)
                 },
             )
             .await?;
@@ -753,7 +726,8 @@ impl Ledger {
         self.catalogue.clone()
     }
 
-    /// The statement's Excel template (`.xlsx` bytes) now or as of an instant, for this viewer.
+    /// The statement's Excel template (`.xlsx` bytes) now or as of an instant, for this viewer, read
+    /// at the ledger's current head (unsigned; see [`Ledger::export_template_signed`]).
     pub async fn export_template(
         &self,
         access: &Access,
@@ -761,10 +735,8 @@ impl Ledger {
         domain: DomainId,
         as_of: Option<DateTime<Utc>>,
     ) -> Result<(Vec<u8>, crate::template::TemplateModel), LedgerError> {
-        let model = self.template_model(access, finess, domain, as_of).await?;
-        let bytes = crate::template::export_workbook(&model)
-            .map_err(|e| LedgerError::Export(e.to_string()))?;
-        Ok((bytes, model))
+        self.export_template_signed(access, finess, domain, as_of, None)
+            .await
     }
 
     /// The workbook model of a statement: it reflects the statement's last event (position and
@@ -793,6 +765,7 @@ impl Ledger {
             access.actor.role,
             last.position,
             &last.global_hash,
+            last.position,
             self.store.clock().now(),
         ))
     }
@@ -821,7 +794,21 @@ impl Ledger {
         let changes =
             crate::template::import_workbook(bytes, &model).map_err(LedgerError::Template)?;
         let commands = super::template_map::commands_of(&changes);
-        if dry_run || commands.is_empty() {
+        if dry_run && !commands.is_empty() {
+            // Every check of the real import (access, role, submission lock, each command's rules,
+            // If-Match), decided inside the write transaction; nothing is appended.
+            let version = self
+                .dry_run_batch(access, &finess, domain, commands.clone(), request)
+                .await?;
+            return Ok(TemplateImportOutcome {
+                finess,
+                domain,
+                commands,
+                applied: false,
+                version,
+            });
+        }
+        if commands.is_empty() {
             let (version, _) = self
                 .statements
                 .load(&statement_stream(&finess, domain))
@@ -1010,7 +997,7 @@ impl Ledger {
 
     /// Figures and every flag of a statement state (pure).
     #[allow(clippy::too_many_arguments)]
-    fn view_of(
+    pub(crate) fn view_of(
         &self,
         candidate: &Candidate,
         domain: DomainId,
@@ -1055,6 +1042,42 @@ impl Ledger {
         out.sort();
         Ok(out)
     }
+}
+
+/// Decides commands in order on the evolving state: every event, or the first refusal with its position
+/// (1-based). The one decision path of a batch, for its real run and its dry run.
+pub(crate) fn decide_batch(
+    state: &Statement,
+    ctx: &DecisionContext<'_>,
+    commands: &[StatementCommand],
+) -> Result<Vec<StatementEvent>, BatchRefusal> {
+    let refused = |index: usize, name: &'static str| {
+        move |refusal| BatchRefusal {
+            index,
+            command: name,
+            refusal,
+        }
+    };
+    if let [command] = commands {
+        // One command: decided on the state as it is (no working copy to evolve).
+        let mut command = command.clone();
+        statement::assign_line_id(&mut command, state);
+        let name = command.name();
+        return decide(state, ctx, command).map_err(refused(1, name));
+    }
+    let mut working = state.clone();
+    let mut all = Vec::new();
+    for (index, command) in commands.iter().enumerate() {
+        let mut command = command.clone();
+        statement::assign_line_id(&mut command, &working);
+        let name = command.name();
+        let events = decide(&working, ctx, command).map_err(refused(index + 1, name))?;
+        for e in &events {
+            working.apply(e);
+        }
+        all.extend(events);
+    }
+    Ok(all)
 }
 
 /// A view's subsidy in JSON: the figures themselves, or `{"error": "…"}` when they cannot be computed

@@ -23,6 +23,7 @@ pub mod documents;
 pub mod error;
 pub mod payments;
 pub mod payroll;
+pub mod proof;
 pub mod routes;
 pub mod statements;
 pub mod tokens;
@@ -158,6 +159,7 @@ impl utoipa::Modify for BearerSecurity {
 pub fn openapi() -> utoipa::openapi::OpenApi {
     let mut doc = ApiDoc::openapi();
     doc.merge(documents::DocumentsDoc::openapi());
+    doc.merge(proof::ProofDoc::openapi());
     describe_every_response(&mut doc);
     doc
 }
@@ -225,7 +227,8 @@ pub fn app_config(config: &Config) -> impl Fn(&mut web::ServiceConfig) + Clone {
         .configure(statements::configure)
         .configure(documents::configure)
         .configure(payroll::configure)
-        .configure(payments::configure);
+        .configure(payments::configure)
+        .configure(proof::configure);
     }
 }
 

@@ -106,7 +106,8 @@ pub async fn ledger_verify(
     Ok(HttpResponse::Ok().json(report))
 }
 
-/// The head hashes signed with the configured key (admin).
+/// The head hashes signed with the configured key (admin): Ed25519 with `signing_key_file`, else HMAC
+/// with `checkpoint_key` (format v1).
 #[utoipa::path(get, path = "/api/ledger/checkpoint", tag = "ledger",
     security(("bearer" = [])),
     responses(
@@ -120,6 +121,13 @@ pub async fn ledger_checkpoint(
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
     auth.require(&[Role::Admin])?;
+    if let Some(signer) = super::proof::signer(&state)? {
+        return match Checkpoint::take_signed(&state.store, &signer).await {
+            Ok(checkpoint) => Ok(HttpResponse::Ok().json(checkpoint)),
+            Err(CheckpointError::Store(err)) => Err(err.into()),
+            Err(other) => Err(ApiError::internal(other)),
+        };
+    }
     let no_key = || {
         ApiError::unprocessable(
             Some("checkpoint_key"),

@@ -533,9 +533,10 @@ pub async fn get_template(
 ) -> Result<HttpResponse, ApiError> {
     let (finess, domain) = statement_path(&path)?;
     let as_of = as_of(query.as_of.as_deref())?;
+    let signer = super::proof::signer(&state)?;
     let (bytes, _) = state
         .ledger
-        .export_template(&access(&auth), &finess, domain, as_of)
+        .export_template_signed(&access(&auth), &finess, domain, as_of, signer.as_ref())
         .await?;
     Ok(HttpResponse::Ok()
         .content_type(XLSX_CONTENT_TYPE)

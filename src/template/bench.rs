@@ -7,14 +7,13 @@
 //! written before either side is timed.
 
 use super::export::plan_workbook;
-use super::model::{
-    AttainmentLine, AttainmentStatus, CostType, ExternalCostLine, FlagLine, InternalComputed,
-    InternalCostLine, OtherCostLine, PaymentKind, PaymentLine, ReceiptLine, ReviewLine,
-    TemplateModel, ViewerRole,
-};
+use super::model::{TemplateModel, ViewerRole};
 use super::plan::{Value, WorkbookPlan};
 use super::render::render;
-use crate::domain::{Matricule, Money, Percent};
+use super::sample::{sample_candidate, SampleStatement};
+use crate::domain::candidate::CandidateKind;
+use crate::domain::statement::{AttainmentStatus, CostType, ExternalCostLine, Flag, OtherCostLine};
+use crate::domain::{Money, ObjectiveCode};
 use chrono::{Duration, NaiveDate};
 use rust_decimal::Decimal;
 use serde::Serialize;
@@ -73,179 +72,187 @@ impl Rng {
     }
 }
 
-/// A generated statement of about `lines` lines (internal, external, other costs and receipts),
-/// built on the sample's catalogue, with the service's figures computed.
+/// A generated statement of about `lines` lines (internal, external, other costs and receipts) of the
+/// domain, on the sample's catalogue, mapped to the workbook with the domain's figures.
 pub fn generate_statement(seed: u64, lines: usize) -> TemplateModel {
+    generate_sample(seed, lines).model()
+}
+
+/// The domain statement behind [`generate_statement`].
+pub fn generate_sample(seed: u64, lines: usize) -> SampleStatement {
     let mut rng = Rng(seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1);
-    let mut m = TemplateModel::sample();
-    let objectives: Vec<_> = m.objectives.iter().map(|o| o.code.clone()).collect();
-    let natures: Vec<String> = m.expense_natures.iter().map(|n| n.code.clone()).collect();
+    let ceiling = rng.cents(5_000_000, 60_000_000);
+    let mut s = SampleStatement::opened(sample_candidate(
+        "31000002",
+        &format!("Établissement généré n° {seed}"),
+        CandidateKind::EsPrive,
+        ceiling,
+    ));
+    let objectives: Vec<ObjectiveCode> = s
+        .catalogue
+        .objectives
+        .iter()
+        .filter(|o| !o.ght_only)
+        .map(|o| o.code.clone())
+        .collect();
+    let natures: Vec<String> = s
+        .catalogue
+        .natures
+        .iter()
+        .filter(|n| n.code != "COUTS_INTERNES")
+        .map(|n| n.code.clone())
+        .collect();
+    let years = s.catalogue.template_years.clone();
+    let groups: Vec<String> = s
+        .catalogue
+        .groups
+        .iter()
+        .filter(|g| !g.ght_only)
+        .map(|g| g.code.to_string())
+        .collect();
     let start = NaiveDate::from_ymd_opt(2026, 2, 1).unwrap_or_default();
+    let reviewed = start + Duration::days(250);
     let n_internal = lines / 5;
     let n_receipts = (lines / 12).max(1);
     let n_other = lines / 5;
     let n_external = lines.saturating_sub(n_internal + n_receipts + n_other);
-    m.internal_costs = (0..n_internal)
-        .map(|i| {
-            let year = m.years[i % m.years.len()];
-            let gross = rng.cents(3_000_000, 9_000_000);
-            let charges = Money::from_cents(gross.value().mantissa() as i64 * 45 / 100);
-            let ne_gross = if rng.below(4) == 0 {
-                rng.cents(10_000, 300_000)
-            } else {
-                Money::ZERO
-            };
-            let hp = Decimal::from(1500 + rng.below(200));
-            let h = Decimal::new(1000 + rng.below(40000) as i64, 2);
-            let computed = InternalComputed::compute(gross, charges, ne_gross, hp, h);
-            let retained = match rng.below(3) {
-                0 => None,
-                _ => Some(computed.imputable),
-            };
-            InternalCostLine {
-                line_id: format!("IC-{seed}-{i:04}"),
-                matricule: Matricule::parse(&format!("M{:05}", i / 2))
-                    .unwrap_or_else(|_| Matricule::parse("M0").expect("valid matricule")),
-                year,
-                gross,
-                charges,
-                ne_gross,
-                hours_productive: hp,
-                hours_on_action: h,
-                objective: objectives[(i / 2) % objectives.len()].clone(),
-                contribution: format!("Contribution du salarié {} à l'objectif", i / 2),
-                computed,
-                retained,
-            }
-        })
-        .collect();
-    m.external_costs = (0..n_external)
-        .map(|i| {
-            let amount = rng.cents(10_000, 5_000_000);
-            let retained = match rng.below(4) {
-                0 => None,
-                1 => Some(Money::from_cents(amount.value().mantissa() as i64 / 2)),
-                _ => Some(amount),
-            };
-            let day = rng.below(300) as i64;
+    for i in 0..n_internal {
+        let year = years[i % years.len().max(1)];
+        let gross = rng.cents(3_000_000, 9_000_000);
+        let charges = gross.value().mantissa() as i64 * 45 / 100;
+        let ne_gross = if rng.below(4) == 0 {
+            rng.cents(10_000, 300_000).value().mantissa() as i64
+        } else {
+            0
+        };
+        let hp = Decimal::from(1500 + rng.below(200));
+        let h = Decimal::new(1000 + rng.below(40000) as i64, 2);
+        let line_id = format!("IC-{seed}-{i:04}");
+        s.internal(
+            &line_id,
+            &format!("M{:05}", i / 2),
+            year,
+            (gross.value().mantissa() as i64, charges, ne_gross),
+            hp,
+            h,
+            objectives[(i / 2) % objectives.len()].as_str(),
+            &format!("Contribution du salarié {} à l'objectif", i / 2),
+        );
+        if rng.below(3) != 0 {
+            s.eligible(&line_id, reviewed);
+        }
+    }
+    for i in 0..n_external {
+        let amount = rng.cents(10_000, 5_000_000);
+        let day = rng.below(300) as i64;
+        let line_id = format!("EC-{seed}-{i:04}");
+        s.external(
+            &line_id,
             ExternalCostLine {
-                line_id: format!("EC-{seed}-{i:04}"),
-                cost_type: CostType::ALL[i % 2],
-                order_date: Some(start + Duration::days(day)),
+                cost_type: COST_TYPES[i % 2],
+                order_date: start + Duration::days(day),
                 invoice_date: start + Duration::days(day + 20),
                 order_number: format!("BC-{seed}-{i}"),
                 invoice_number: format!("F-{}", rng.below(1_000_000)),
                 supplier: format!("Prestataire {}", rng.below(40)),
-                label: format!("Prestation d'accompagnement n° {i}"),
+                service_label: format!("Prestation d'accompagnement n° {i}"),
                 amount,
                 nature: natures[i % 3].clone(),
                 objective: objectives[i % objectives.len()].clone(),
                 contribution: "Contribution directe à l'objectif".into(),
-                retained,
-            }
-        })
-        .collect();
-    m.other_costs = (0..n_other)
-        .map(|i| {
-            let amount = rng.cents(5_000, 1_500_000);
+            },
+        );
+        match rng.below(4) {
+            0 => {}
+            1 => s.review(
+                &line_id,
+                Money::from_cents(amount.value().mantissa() as i64 / 2),
+                "Retenu pour moitié",
+                reviewed,
+            ),
+            _ => s.eligible(&line_id, reviewed),
+        }
+    }
+    for i in 0..n_other {
+        let amount = rng.cents(5_000, 1_500_000);
+        let line_id = format!("OC-{seed}-{i:04}");
+        s.other(
+            &line_id,
             OtherCostLine {
-                line_id: format!("OC-{seed}-{i:04}"),
-                cost_type: CostType::ALL[(i + 1) % 2],
+                cost_type: COST_TYPES[(i + 1) % 2],
+                amount,
                 date: start + Duration::days(rng.below(300) as i64),
                 supplier: format!("Éditeur {}", rng.below(20)),
                 label: format!("Licence ou matériel n° {i}"),
-                amount,
                 nature: natures[(i % natures.len()).max(2)].clone(),
                 objective: objectives[(i * 3) % objectives.len()].clone(),
                 contribution: "Outil au service de l'objectif".into(),
-                retained: if rng.below(2) == 0 {
-                    None
-                } else {
-                    Some(amount)
-                },
-            }
+            },
+        );
+        if rng.below(2) != 0 {
+            s.eligible(&line_id, reviewed);
+        }
+    }
+    for i in 0..n_receipts {
+        let amount = rng.cents(100_000, 2_000_000);
+        s.receipt(
+            &format!("RC-{seed}-{i:04}"),
+            &groups[i % groups.len()],
+            "Financement régional",
+            amount.value().mantissa() as i64,
+        );
+    }
+    s.order_payment(
+        &format!("PAY-{seed}"),
+        rng.cents(100_000, 2_000_000).value().mantissa() as i64,
+        &format!("OP-{seed}"),
+        start + Duration::days(240),
+    );
+    let first_invoice = s
+        .statement
+        .lines_in_order()
+        .into_iter()
+        .find(|l| {
+            matches!(
+                l.content,
+                crate::domain::statement::LineContent::External(_)
+            )
         })
-        .collect();
-    let groups: Vec<_> = m.groups.iter().map(|g| g.code.clone()).collect();
-    m.receipts = (0..n_receipts)
-        .map(|i| ReceiptLine {
-            line_id: format!("RC-{seed}-{i:04}"),
-            group: groups[i % 5].clone(),
-            label: format!("Aide {i}"),
-            nature_provenance: "Financement régional".into(),
-            amount: rng.cents(100_000, 2_000_000),
-            received_on: Some(start + Duration::days(rng.below(200) as i64)),
-        })
-        .collect();
-    m.payments = vec![PaymentLine {
-        payment_id: format!("PAY-{seed}"),
-        kind: PaymentKind::Order,
-        date: start + Duration::days(240),
-        reference: format!("OP-{seed}"),
-        amount: rng.cents(100_000, 2_000_000),
-        cancelled: false,
-        comment: String::new(),
-    }];
-    m.flags = vec![FlagLine {
-        code: "FACTURE_AVANT_COMMANDE".into(),
+        .map(|l| l.id.clone());
+    s.flags = vec![Flag {
+        code: "FACTURE_AVANT_COMMANDE",
         message_fr: "Facture antérieure au bon de commande".into(),
-        line_id: m.external_costs.first().map(|l| l.line_id.clone()),
-        values: String::new(),
+        values: Default::default(),
+        line_id: first_invoice,
         controller_only: false,
     }];
-    m.reviews = m
-        .external_costs
+    let missed: Vec<(String, bool)> = objectives
         .iter()
-        .filter_map(|l| {
-            l.retained.map(|r| ReviewLine {
-                line_id: l.line_id.clone(),
-                line_label: l.label.clone(),
-                decision: if r == l.amount {
-                    "éligible"
-                } else {
-                    "partiellement éligible"
-                }
-                .into(),
-                retained: Some(r),
-                reason: String::new(),
-                comment: String::new(),
-                reviewer: "controleur:bench".into(),
-                decided_on: start + Duration::days(250),
-            })
+        .map(|o| (o.to_string(), rng.below(4) == 0))
+        .collect();
+    let except: Vec<(&str, AttainmentStatus, Option<Decimal>, &str)> = missed
+        .iter()
+        .filter(|(_, m)| *m)
+        .map(|(code, _)| {
+            (
+                code.as_str(),
+                AttainmentStatus::NotAttained,
+                None,
+                "objectif non atteint",
+            )
         })
         .collect();
-    m.attainment = objectives
-        .iter()
-        .enumerate()
-        .map(|(i, o)| {
-            let missed = rng.below(4) == 0;
-            AttainmentLine {
-                objective: o.clone(),
-                status: if missed {
-                    AttainmentStatus::NotAttained
-                } else {
-                    AttainmentStatus::Attained
-                },
-                coverage: None,
-                decote: Percent::new(if missed {
-                    Decimal::new(25 * (i as i64 % 4 + 1), 1)
-                } else {
-                    Decimal::ZERO
-                }),
-                explanation: String::new(),
-            }
-        })
-        .collect();
-    m.ledger_position = seed * 1000;
-    m.viewer = if seed.is_multiple_of(2) {
+    s.attain_all_except(&except);
+    s.ledger_position = seed * 1000;
+    s.viewer = if seed.is_multiple_of(2) {
         ViewerRole::Controller
     } else {
         ViewerRole::Establishment
     };
-    let ceiling = rng.cents(5_000_000, 60_000_000);
-    m.summary = m.compute_summary(ceiling);
-    m
+    s
 }
+
+const COST_TYPES: [CostType; 2] = [CostType::Investissement, CostType::Recurrent];
 
 /// Compact, writer-neutral form of a plan for the Python script: cells as
 /// `[row, col, style index, kind, value, cached result]`.

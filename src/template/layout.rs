@@ -13,6 +13,27 @@ pub const PIECES: &str = "Pièces justificatives";
 /// Hidden sheet holding the drop-down lists.
 pub const LISTES: &str = "Listes";
 
+/// The layout's version, written in every workbook and bound by its signature: `verify-export`
+/// regenerates only workbooks of this layout. Change it whenever a cell moves or changes.
+pub const LAYOUT_VERSION: &str = "2026.2";
+
+/// Custom properties of the workbook (docProps/custom.xml) that `verify-export` reads.
+pub const PROPERTY_FINESS: &str = "FINESS";
+pub const PROPERTY_DOMAIN: &str = "Domaine";
+pub const PROPERTY_GENERATED_AT: &str = "Généré le";
+pub const PROPERTY_AS_OF: &str = "Situation au";
+pub const PROPERTY_POSITION: &str = "Position du registre";
+pub const PROPERTY_HEAD_HASH: &str = "Empreinte de tête";
+pub const PROPERTY_VIEWER: &str = "Destinataire";
+pub const PROPERTY_READ_POSITION: &str = "Position de lecture";
+pub const PROPERTY_LAYOUT_VERSION: &str = "Version de la trame";
+/// The id of the Ed25519 public key that verifies the signature.
+pub const PROPERTY_KEY_ID: &str = "Clé de signature";
+/// The Ed25519 signature (hex) over the properties above and the content (see `template::proof`).
+pub const PROPERTY_SIGNATURE: &str = "Signature Ed25519";
+/// The value of `Situation au` for a current (not as-of) workbook.
+pub const AS_OF_CURRENT: &str = "courante";
+
 /// Header of the hidden identity column: its presence marks a workbook as ours.
 pub const ID_HEADER: &str = "Identifiant (ne pas modifier)";
 pub const TOTAL_MARK: &str = "#TOTAL";
@@ -23,10 +44,12 @@ pub const BLOCK_MARK: &str = "#SALARIE";
 /// Row (0-based) of the column headers of the line sheets; lines start on the next row.
 pub const HEADER_ROW: u32 = 3;
 pub const FIRST_DATA_ROW: u32 = 4;
-/// Blank, unlocked rows left after the lines for additions.
-pub const BLANK_ROWS: u32 = 15;
+/// Blank, unlocked rows left after the lines for additions. Users may also insert rows inside the
+/// table (the sheet's protection allows it): totals, lists and the summary's ranges follow, and the
+/// importer reads every row up to the TOTAL row.
+pub const BLANK_ROWS: u32 = 100;
 /// Blank internal-cost blocks left for additional employees.
-pub const BLANK_BLOCKS: u32 = 3;
+pub const BLANK_BLOCKS: u32 = 10;
 
 /// Synthèse: fixed identification cells (0-based row, column B).
 pub const SYNTHESE_FINESS_ROW: u32 = 2;

@@ -38,10 +38,12 @@ pub enum Style {
     Year,
     /// A whole number written by the service (a file size), locked.
     Integer,
+    /// Long text written by the service (explanations, labels), locked, wrapped, top-aligned.
+    TextWrap,
 }
 
 impl Style {
-    pub const ALL: [Style; 20] = [
+    pub const ALL: [Style; 21] = [
         Style::Title,
         Style::Subtitle,
         Style::Header,
@@ -62,6 +64,7 @@ impl Style {
         Style::Identity,
         Style::Year,
         Style::Integer,
+        Style::TextWrap,
     ];
 
     pub fn index(self) -> usize {
@@ -70,6 +73,12 @@ impl Style {
             .position(|s| *s == self)
             .unwrap_or_default()
     }
+}
+
+/// Whether a text would read as a formula if typed (`=`, `+`, `-`, `@`): it is written with the
+/// quote-prefix style, so editing the cell (F2, Enter) keeps it text.
+pub fn needs_quote_prefix(text: &str) -> bool {
+    matches!(text.chars().next(), Some('=' | '+' | '-' | '@'))
 }
 
 /// A cell's content. `Text` is always written as a string, whatever it starts with.
@@ -137,6 +146,23 @@ pub struct ChartPlan {
     pub y_axis_title: String,
 }
 
+/// A block of cells shown as one; the value is the plan's cell at its top-left corner.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct MergePlan {
+    pub first_row: u32,
+    pub first_col: u16,
+    pub last_row: u32,
+    pub last_col: u16,
+}
+
+/// A row's height (points) or its hiding.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct RowPlan {
+    pub row: u32,
+    pub height: Option<f64>,
+    pub hidden: bool,
+}
+
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct SheetPlan {
     pub name: String,
@@ -147,6 +173,13 @@ pub struct SheetPlan {
     pub chart: Option<ChartPlan>,
     pub hidden: bool,
     pub protect: bool,
+    /// Rows with a set height or hidden, in the order set.
+    pub rows: Vec<RowPlan>,
+    pub merges: Vec<MergePlan>,
+    /// Rows printed at the top of every page (first, last).
+    pub repeat_rows: Option<(u32, u32)>,
+    /// Protection lets users insert rows (and resize rows and columns): a line table grows as needed.
+    pub allow_insert_rows: bool,
 }
 
 impl SheetPlan {
@@ -160,7 +193,39 @@ impl SheetPlan {
             chart: None,
             hidden: false,
             protect: true,
+            rows: Vec::new(),
+            merges: Vec::new(),
+            repeat_rows: None,
+            allow_insert_rows: false,
         }
+    }
+
+    /// Merges a block of cells (the value is the top-left cell's).
+    pub fn merge(&mut self, first_row: u32, first_col: u16, last_row: u32, last_col: u16) {
+        self.merges.push(MergePlan {
+            first_row,
+            first_col,
+            last_row,
+            last_col,
+        });
+    }
+
+    /// Hides a row (its cells stay, and formulas over it still count them).
+    pub fn hide_row(&mut self, row: u32) {
+        self.rows.push(RowPlan {
+            row,
+            height: None,
+            hidden: true,
+        });
+    }
+
+    /// Sets a row's height in points.
+    pub fn row_height(&mut self, row: u32, height: f64) {
+        self.rows.push(RowPlan {
+            row,
+            height: Some(height),
+            hidden: false,
+        });
     }
 
     pub fn text(&mut self, row: u32, col: u16, text: impl Into<String>, style: Style) {

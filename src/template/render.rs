@@ -1,10 +1,10 @@
 //! Writes a [`WorkbookPlan`] with rust_xlsxwriter. Text cells are written with `write_string`
 //! whatever they start with (`=`, `+`, `-`, `@`): user text never becomes a formula.
 
-use super::plan::{SeriesKind, Style, Value, WorkbookPlan};
+use super::plan::{needs_quote_prefix, SeriesKind, Style, Value, WorkbookPlan};
 use rust_xlsxwriter::{
     Chart, ChartType, Color, DataValidation, DocProperties, Format, FormatAlign, FormatBorder,
-    Formula, Workbook, XlsxError,
+    Formula, ProtectionOptions, Workbook, XlsxError,
 };
 
 /// Colours shared with the Python bench script.
@@ -17,6 +17,24 @@ pub const MONEY_FORMAT: &str = "#,##0.00\\ \"€\"";
 pub const DATE_FORMAT: &str = "dd/mm/yyyy";
 pub const HOURS_FORMAT: &str = "#,##0.00";
 pub const PERCENT_FORMAT: &str = "0.0%";
+
+/// Printed at the bottom of every page: the sheet and the page number.
+pub const FOOTER: &str = "&L&A&RPage &P sur &N";
+/// Every sheet prints landscape on A4 (paper size 9), fitted to one page wide and as many pages tall
+/// as needed.
+pub const PAPER_A4: u8 = 9;
+pub const FIT_TO_PAGES: (u16, u16) = (1, 0);
+
+/// Protection of a line sheet: locked cells stay locked, rows may be inserted (a table grows as
+/// needed; totals and lists over the table follow), rows and columns resized.
+pub fn insert_rows_protection() -> ProtectionOptions {
+    ProtectionOptions {
+        insert_rows: true,
+        format_rows: true,
+        format_columns: true,
+        ..ProtectionOptions::default()
+    }
+}
 
 /// The format of each style, in [`Style::ALL`] order.
 pub fn formats() -> Vec<Format> {
@@ -65,6 +83,7 @@ fn format_of(style: Style) -> Format {
         Style::PercentFormula => computed(Format::new().set_num_format(PERCENT_FORMAT)),
         Style::Identity => Format::new().set_hidden().set_font_color(0x808080),
         Style::Integer => thin(Format::new().set_num_format("#,##0")),
+        Style::TextWrap => thin(Format::new().set_text_wrap().set_align(FormatAlign::Top)),
         Style::Year => thin(
             Format::new()
                 .set_bold()
@@ -74,9 +93,18 @@ fn format_of(style: Style) -> Format {
     }
 }
 
+/// The format of each style with the quote prefix, for text that starts like a formula.
+pub fn quoted_formats() -> Vec<Format> {
+    Style::ALL
+        .iter()
+        .map(|s| format_of(*s).set_quote_prefix())
+        .collect()
+}
+
 /// Renders the plan into the bytes of an `.xlsx`.
 pub fn render(plan: &WorkbookPlan) -> Result<Vec<u8>, XlsxError> {
     let formats = formats();
+    let quoted = quoted_formats();
     let mut workbook = Workbook::new();
     let p = &plan.properties;
     let mut properties = DocProperties::new()
@@ -103,9 +131,41 @@ pub fn render(plan: &WorkbookPlan) -> Result<Vec<u8>, XlsxError> {
                 ws.set_column_hidden(c.col)?;
             }
         }
+        for r in &sheet.rows {
+            if let Some(height) = r.height {
+                ws.set_row_height(r.row, height)?;
+            }
+            if r.hidden {
+                ws.set_row_hidden(r.row)?;
+            }
+        }
+        for m in &sheet.merges {
+            let style = sheet
+                .cells
+                .iter()
+                .find(|c| c.row == m.first_row && c.col == m.first_col)
+                .map(|c| c.style)
+                .unwrap_or(Style::Text);
+            ws.merge_range(
+                m.first_row,
+                m.first_col,
+                m.last_row,
+                m.last_col,
+                "",
+                &formats[style.index()],
+            )?;
+        }
         for cell in &sheet.cells {
             let f = &formats[cell.style.index()];
             match &cell.value {
+                Value::Text(t) if needs_quote_prefix(t) => {
+                    ws.write_string_with_format(
+                        cell.row,
+                        cell.col,
+                        t,
+                        &quoted[cell.style.index()],
+                    )?;
+                }
                 Value::Text(t) => {
                     ws.write_string_with_format(cell.row, cell.col, t, f)?;
                 }
@@ -171,12 +231,18 @@ pub fn render(plan: &WorkbookPlan) -> Result<Vec<u8>, XlsxError> {
             ws.insert_chart(chart_plan.anchor_row, chart_plan.anchor_col, &chart)?;
         }
         ws.set_landscape();
-        ws.set_paper_size(9);
-        ws.set_print_fit_to_pages(1, 0);
+        ws.set_paper_size(PAPER_A4);
+        ws.set_print_fit_to_pages(FIT_TO_PAGES.0, FIT_TO_PAGES.1);
+        ws.set_footer(FOOTER);
+        if let Some((first, last)) = sheet.repeat_rows {
+            ws.set_repeat_rows(first, last)?;
+        }
         if sheet.hidden {
             ws.set_hidden(true);
         }
-        if sheet.protect {
+        if sheet.protect && sheet.allow_insert_rows {
+            ws.protect_with_options(&insert_rows_protection());
+        } else if sheet.protect {
             ws.protect();
         }
     }

@@ -167,3 +167,13 @@ pub fn edit(plan: &mut WorkbookPlan, sheet: &str, cell: &str, value: Value) {
 pub fn text(t: &str) -> Value {
     Value::Text(t.to_string())
 }
+
+/// One file of the workbook's package, as text.
+pub fn zip_text(bytes: &[u8], name: &str) -> String {
+    use std::io::Read;
+    let mut archive = zip::ZipArchive::new(std::io::Cursor::new(bytes)).expect("an xlsx package");
+    let mut file = archive.by_name(name).expect("entry in the package");
+    let mut out = String::new();
+    file.read_to_string(&mut out).expect("text entry");
+    out
+}

@@ -17,6 +17,7 @@ pub mod lines;
 pub mod payments;
 pub mod review;
 pub mod subsidy;
+pub mod what_if;
 
 pub use commands::{
     assign_line_id, decide, parse_date, AttainmentInput, CorrectionInput, DecisionContext,

@@ -46,6 +46,62 @@ pub struct ObjectiveCosts {
     pub external: Money,
     pub other: Money,
     pub total: Money,
+    /// Retained amounts where reviewed, declared otherwise (the objective's share of the eligible total).
+    pub eligible: Money,
+}
+
+/// The cost side of a statement (SPEC.md §8): what can be summed whatever the attainment, the décote
+/// schedule or the ceiling. [`compute_subsidy`] builds on it; the workbook shows it even when the
+/// subsidy itself cannot be computed.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize)]
+pub struct CostFigures {
+    /// Declared costs per objective code as declared on the lines (withdrawn lines excluded).
+    pub per_objective: BTreeMap<ObjectiveCode, ObjectiveCosts>,
+    /// Receipts per objective group.
+    pub receipts_per_group: BTreeMap<ObjectiveCode, Money>,
+    pub declared_total: Money,
+    /// Retained amounts where reviewed, declared otherwise.
+    pub eligible_total: Money,
+    /// Cost lines not yet reviewed (see [`SubsidyReport::unreviewed_lines`]).
+    pub unreviewed_lines: usize,
+    pub receipts_total: Money,
+    /// max(0, eligible − receipts).
+    pub net: Money,
+}
+
+/// The cost side of a statement: declared and eligible costs per objective, receipts per group, net.
+pub fn cost_figures(statement: &Statement) -> CostFigures {
+    let mut figures = CostFigures::default();
+    for line in statement.active_lines() {
+        if let LineContent::Receipt(r) = &line.content {
+            // Receipts are deducted at their declared amount (never reviewed).
+            *figures
+                .receipts_per_group
+                .entry(r.group.clone())
+                .or_default() += line.declared;
+            figures.receipts_total += line.declared;
+            continue;
+        }
+        let costs = figures
+            .per_objective
+            .entry(line.content.objective().clone())
+            .or_default();
+        match &line.content {
+            LineContent::Internal(_) => costs.internal += line.declared,
+            LineContent::External(_) => costs.external += line.declared,
+            LineContent::Other(_) => costs.other += line.declared,
+            LineContent::Receipt(_) => {}
+        }
+        costs.total += line.declared;
+        costs.eligible += line.eligible_amount();
+        figures.declared_total += line.declared;
+        figures.eligible_total += line.eligible_amount();
+        if line.retained.is_none() {
+            figures.unreviewed_lines += 1;
+        }
+    }
+    figures.net = (figures.eligible_total - figures.receipts_total).max(Money::ZERO);
+    figures
 }
 
 /// One décote schedule line that applies, and why.
@@ -182,36 +238,15 @@ pub fn compute_subsidy_with_payments(
             domain: catalogue.domain.as_str(),
         })?
         .ceiling;
-    let mut per_objective: BTreeMap<ObjectiveCode, ObjectiveCosts> = BTreeMap::new();
-    let mut receipts_per_group: BTreeMap<ObjectiveCode, Money> = BTreeMap::new();
-    let mut declared_total = Money::ZERO;
-    let mut eligible_total = Money::ZERO;
-    let mut receipts_total = Money::ZERO;
-    let mut unreviewed_lines = 0;
-    for line in statement.active_lines() {
-        if let LineContent::Receipt(r) = &line.content {
-            // Receipts are deducted at their declared amount (never reviewed).
-            *receipts_per_group.entry(r.group.clone()).or_default() += line.declared;
-            receipts_total += line.declared;
-            continue;
-        }
-        let costs = per_objective
-            .entry(line.content.objective().clone())
-            .or_default();
-        match &line.content {
-            LineContent::Internal(_) => costs.internal += line.declared,
-            LineContent::External(_) => costs.external += line.declared,
-            LineContent::Other(_) => costs.other += line.declared,
-            LineContent::Receipt(_) => {}
-        }
-        costs.total += line.declared;
-        declared_total += line.declared;
-        eligible_total += line.eligible_amount();
-        if line.retained.is_none() {
-            unreviewed_lines += 1;
-        }
-    }
-    let net = (eligible_total - receipts_total).max(Money::ZERO);
+    let CostFigures {
+        per_objective,
+        receipts_per_group,
+        declared_total,
+        eligible_total,
+        unreviewed_lines,
+        receipts_total,
+        net,
+    } = cost_figures(statement);
     let (decote, decote_detail) = decote_percent(statement, catalogue, candidate)?;
     let capped_ceiling = ceiling
         .times(Decimal::ONE - decote.fraction())
