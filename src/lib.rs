@@ -19,5 +19,6 @@ pub mod domain;
 pub mod http;
 pub mod import;
 pub mod payroll;
+pub mod sheet;
 pub mod store;
 pub mod template;
