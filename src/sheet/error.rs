@@ -105,6 +105,19 @@ impl SheetError {
         }
     }
 
+    /// A file a library could not read: the library's (English) reason goes to the log, the user reads
+    /// where (`place`, e.g. a sheet) and a French reason.
+    pub fn damaged(format: &str, place: Option<&str>, reason: impl fmt::Display) -> SheetError {
+        tracing::debug!(format, place, reason = %reason, "unreadable file");
+        let place = place.map(|p| format!("{p} : ")).unwrap_or_default();
+        SheetError::Corrupt {
+            format: format.to_string(),
+            detail: format!(
+                "{place}structure endommagée (fichier tronqué, modifié hors du tableur ou d'un autre format)"
+            ),
+        }
+    }
+
     /// The sheet the error is about, when it is about one.
     pub fn sheet(&self) -> Option<&str> {
         match self {

@@ -138,9 +138,8 @@ impl Limits {
     /// every entry is actually inflated into a sink, at most one byte beyond its declared size, so that
     /// an archive lying about its sizes is refused too.
     pub fn check_archive(&self, bytes: &[u8], format: &str) -> Result<(), SheetError> {
-        let corrupt = |detail: String| SheetError::corrupt(format, detail);
-        let mut archive =
-            zip::ZipArchive::new(Cursor::new(bytes)).map_err(|e| corrupt(e.to_string()))?;
+        let mut archive = zip::ZipArchive::new(Cursor::new(bytes))
+            .map_err(|e| SheetError::damaged(format, Some("archive"), e))?;
         if archive.len() > self.max_archive_entries {
             return Err(SheetError::DecompressionBomb {
                 detail: format!(
@@ -156,7 +155,7 @@ impl Limits {
                 zip::result::ZipError::UnsupportedArchive(msg) if msg.contains("Password") => {
                     SheetError::PasswordProtected
                 }
-                e => corrupt(e.to_string()),
+                e => SheetError::damaged(format, Some("archive"), e),
             })?;
             if entry.encrypted() {
                 return Err(SheetError::PasswordProtected);
@@ -206,15 +205,15 @@ impl Limits {
         for index in 0..archive.len() {
             let mut entry = archive
                 .by_index(index)
-                .map_err(|e| corrupt(e.to_string()))?;
+                .map_err(|e| SheetError::damaged(format, Some("archive"), e))?;
             let declared = entry.size();
             let name = entry.name().to_string();
             let mut limited = (&mut entry).take(declared.saturating_add(1));
             let mut inflated: u64 = 0;
             loop {
-                let n = limited
-                    .read(&mut buffer)
-                    .map_err(|e| corrupt(format!("entrée « {name} » : {e}")))?;
+                let n = limited.read(&mut buffer).map_err(|e| {
+                    SheetError::damaged(format, Some(&format!("entrée « {name} »")), e)
+                })?;
                 if n == 0 {
                     break;
                 }

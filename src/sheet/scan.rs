@@ -34,7 +34,7 @@ pub fn check_shared_strings(bytes: &[u8], limits: &Limits) -> Result<(), SheetEr
     entry
         .take(4096)
         .read_to_end(&mut head)
-        .map_err(|e| SheetError::corrupt("xlsx", e))?;
+        .map_err(|e| SheetError::damaged("xlsx", Some("sharedStrings.xml"), e))?;
     let Some(at) = memchr::memmem::find(&head, b"<sst") else {
         return Ok(());
     };
@@ -67,7 +67,7 @@ pub fn check_shared_strings(bytes: &[u8], limits: &Limits) -> Result<(), SheetEr
 
 fn attr_u64(e: &BytesStart<'_>, name: &str) -> Result<Option<u64>, SheetError> {
     for attr in e.attributes().with_checks(false) {
-        let attr = attr.map_err(|err| SheetError::corrupt("ods", err))?;
+        let attr = attr.map_err(|err| SheetError::damaged("ods", Some("content.xml"), err))?;
         if attr.key.as_ref() == name {
             let text: &str = &attr.value;
             let value = text.trim().parse::<u64>().map_err(|_| {
@@ -108,11 +108,11 @@ impl Extent {
 
 /// Refuses an ods file whose sheets, repeats expanded, are beyond the limits.
 pub fn check_ods(bytes: &[u8], limits: &Limits) -> Result<(), SheetError> {
-    let mut archive =
-        zip::ZipArchive::new(Cursor::new(bytes)).map_err(|e| SheetError::corrupt("ods", e))?;
+    let mut archive = zip::ZipArchive::new(Cursor::new(bytes))
+        .map_err(|e| SheetError::damaged("ods", None, e))?;
     let entry = archive
         .by_name("content.xml")
-        .map_err(|e| SheetError::corrupt("ods", format!("content.xml : {e}")))?;
+        .map_err(|e| SheetError::damaged("ods", Some("content.xml"), e))?;
     let mut reader = quick_xml::Reader::from_reader(BufReader::new(entry));
     let mut buf = Vec::with_capacity(4096);
     let mut sheet = String::new();
@@ -124,7 +124,7 @@ pub fn check_ods(bytes: &[u8], limits: &Limits) -> Result<(), SheetError> {
     loop {
         let event = reader
             .read_event_into(&mut buf)
-            .map_err(|e| SheetError::corrupt("ods", e))?;
+            .map_err(|e| SheetError::damaged("ods", Some("content.xml"), e))?;
         let (start, empty) = match &event {
             Event::Start(e) => (Some(e), false),
             Event::Empty(e) => (Some(e), true),
@@ -263,18 +263,18 @@ fn u32_at(data: &[u8], at: usize) -> Option<u64> {
 /// in ways calamine does not survive).
 pub fn check_xls(bytes: &[u8], limits: &Limits) -> Result<(), SheetError> {
     let corrupt = |detail: String| SheetError::corrupt("xls", detail);
-    let mut file =
-        cfb::CompoundFile::open(Cursor::new(bytes)).map_err(|e| corrupt(e.to_string()))?;
+    let mut file = cfb::CompoundFile::open(Cursor::new(bytes))
+        .map_err(|e| SheetError::damaged("xls", None, e))?;
     let name = ["/Workbook", "/Book"]
         .into_iter()
         .find(|n| file.is_stream(n))
         .ok_or_else(|| corrupt("flux « Workbook » absent".into()))?;
     let mut stream = Vec::new();
     file.open_stream(name)
-        .map_err(|e| corrupt(e.to_string()))?
+        .map_err(|e| SheetError::damaged("xls", None, e))?
         .take(limits.max_file_bytes.saturating_mul(2))
         .read_to_end(&mut stream)
-        .map_err(|e| corrupt(e.to_string()))?;
+        .map_err(|e| SheetError::damaged("xls", None, e))?;
     let eager = eager_limit(limits);
     let mut total: u64 = 0;
     let mut sheet_number = 0u64;

@@ -31,15 +31,19 @@ fn corrupt(detail: impl std::fmt::Display) -> SheetError {
     SheetError::corrupt("xml", detail)
 }
 
+fn damaged(e: impl std::fmt::Display) -> SheetError {
+    SheetError::damaged("xml", None, e)
+}
+
 /// The value of the attribute whose local name is `local` (`ss:Index`, `Index`).
 fn attr(e: &BytesStart<'_>, local: &str) -> Result<Option<String>, SheetError> {
     for a in e.attributes().with_checks(false) {
-        let a = a.map_err(corrupt)?;
+        let a = a.map_err(damaged)?;
         let key: &str = a.key.as_ref();
         if self::local(key) == local {
             let value = a
                 .normalized_value(quick_xml::XmlVersion::Implicit1_0)
-                .map_err(corrupt)?;
+                .map_err(damaged)?;
             return Ok(Some(value.into_owned()));
         }
     }
@@ -79,7 +83,7 @@ pub fn read(bytes: &[u8], limits: &Limits) -> Result<Vec<Sheet>, SheetError> {
     let mut data: Option<(String, String)> = None;
     let mut value: Option<Data> = None;
     loop {
-        let event = reader.read_event_into(&mut buf).map_err(corrupt)?;
+        let event = reader.read_event_into(&mut buf).map_err(damaged)?;
         match event {
             Event::DocType(_) => {
                 return Err(corrupt("déclaration de type de document (DTD) refusée"));
@@ -140,7 +144,7 @@ pub fn read(bytes: &[u8], limits: &Limits) -> Result<Vec<Sheet>, SheetError> {
             }
             Event::GeneralRef(r) => {
                 let ch = if r.is_char_ref() {
-                    r.resolve_char_ref().map_err(corrupt)?
+                    r.resolve_char_ref().map_err(damaged)?
                 } else {
                     match &*r {
                         "amp" => Some('&'),

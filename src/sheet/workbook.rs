@@ -214,7 +214,7 @@ impl<'a> Workbook<'a> {
                 super::scan::check_ods(bytes, limits)?;
                 let wb: Ods<_> = Ods::new(Cursor::new(bytes)).map_err(|e| match e {
                     calamine::OdsError::Password => SheetError::PasswordProtected,
-                    e => SheetError::corrupt("ods", e),
+                    e => SheetError::damaged("ods", None, e),
                 })?;
                 loaded(calamine_sheets(wb, "ods")?)
             }
@@ -226,7 +226,7 @@ impl<'a> Workbook<'a> {
                 super::scan::check_xls(bytes, limits)?;
                 let wb: Xls<_> = Xls::new(Cursor::new(bytes)).map_err(|e| match e {
                     calamine::XlsError::Password => SheetError::PasswordProtected,
-                    e => SheetError::corrupt("xls", e),
+                    e => SheetError::damaged("xls", None, e),
                 })?;
                 loaded(calamine_sheets(wb, "xls")?)
             }
@@ -371,7 +371,7 @@ pub fn detect(file_name: &str, bytes: &[u8]) -> Result<Format, SheetError> {
 fn open_xlsx(bytes: &[u8]) -> Result<Xlsx<Cursor<&[u8]>>, SheetError> {
     Xlsx::new(Cursor::new(bytes)).map_err(|e| match e {
         calamine::XlsxError::Password => SheetError::PasswordProtected,
-        e => SheetError::corrupt("xlsx", e),
+        e => SheetError::damaged("xlsx", None, e),
     })
 }
 
@@ -406,7 +406,7 @@ where
     for name in wb.sheet_names() {
         let range = wb
             .worksheet_range(&name)
-            .map_err(|e| SheetError::corrupt(format, format!("feuille « {name} » : {e}")))?;
+            .map_err(|e| SheetError::damaged(format, Some(&format!("feuille « {name} »")), e))?;
         sheets.push(Sheet::new(name, range));
     }
     Ok(sheets)
@@ -475,8 +475,9 @@ fn xlsx_sheet_bounded<RS: std::io::Read + std::io::Seek>(
     name: &str,
     limits: &Limits,
 ) -> Result<Range<Data>, SheetError> {
-    let sheet_error =
-        |e: calamine::XlsxError| SheetError::corrupt("xlsx", format!("feuille « {name} » : {e}"));
+    let sheet_error = |e: calamine::XlsxError| {
+        SheetError::damaged("xlsx", Some(&format!("feuille « {name} »")), e)
+    };
     let mut reader = match wb.worksheet_cells_reader(name) {
         Ok(reader) => reader,
         Err(calamine::XlsxError::NotAWorksheet(_)) => return Ok(Range::empty()),
@@ -570,7 +571,7 @@ fn read_csv(file_name: &str, bytes: &[u8], limits: &Limits) -> Result<Sheet, She
     let mut line_count = 0u64;
     let mut width = 0u64;
     for record in reader.records() {
-        let record = record.map_err(|e| SheetError::corrupt("csv", e))?;
+        let record = record.map_err(|e| SheetError::damaged("csv", None, e))?;
         let rows = cells.len() as u64 + 1;
         width = width.max(record.len() as u64);
         limits.check_extent(file_name, rows, width)?;
