@@ -47,7 +47,7 @@ pub fn xlsx(sheets: &[(&str, Vec<(&str, V<'_>)>, Option<&str>)]) -> Vec<u8> {
     let mut zip = zip::ZipWriter::new(Cursor::new(Vec::new()));
     let opts = zip::write::SimpleFileOptions::default()
         .compression_method(zip::CompressionMethod::Deflated);
-    let mut put = |zip: &mut zip::ZipWriter<Cursor<Vec<u8>>>, name: &str, content: &str| {
+    let put = |zip: &mut zip::ZipWriter<Cursor<Vec<u8>>>, name: &str, content: &str| {
         zip.start_file(name, opts).unwrap();
         zip.write_all(content.as_bytes()).unwrap();
     };
