@@ -506,6 +506,8 @@ pub(crate) fn payroll_flag_inputs_of(book: &PayrollBook) -> PayrollFlagInputs {
             period_start: r.period_start,
             period_end: r.period_end,
             gross_total: r.total_gross,
+            entry_date: r.entry_date,
+            exit_date: r.exit_date,
             source_sha256: book.recap_sources.get(key).cloned(),
         })
         .collect();
