@@ -200,3 +200,40 @@ fn a_bomb_of_many_small_entries_is_refused_by_every_reader() {
     let err = read_candidates_xlsx("base.xlsx", &bomb).unwrap_err();
     assert!(err.to_string().contains("bombe de décompression"), "{err}");
 }
+
+/// Sets FAT entry `sector` of a compound file to `next`.
+fn set_fat(bytes: &mut [u8], sector: u32, next: u32) {
+    let shift = u16::from_le_bytes([bytes[30], bytes[31]]);
+    let size = 1usize << shift;
+    let header = size.max(512);
+    let fat0 = u32::from_le_bytes([bytes[76], bytes[77], bytes[78], bytes[79]]) as usize;
+    let at = header + fat0 * size + sector as usize * 4;
+    bytes[at..at + 4].copy_from_slice(&next.to_le_bytes());
+}
+
+#[test]
+fn regression_an_xls_whose_sector_chain_loops_is_refused_before_calamine_walks_it() {
+    // Found by `the_ods_and_xls_scans_survive_mutated_hostile_files`: a mutated xls made calamine's
+    // compound-file reader follow a chain forever (8 GiB asked, the process aborted).
+    let mut bytes = xls("Feuil1", &[(0, 0, 1.0)], (0, 1, 0, 1));
+    let dir_start = u32::from_le_bytes([bytes[48], bytes[49], bytes[50], bytes[51]]);
+    set_fat(&mut bytes, dir_start, dir_start);
+    let err = payroll("boucle.xls", &bytes);
+    assert!(
+        matches!(&err, PayrollError::Corrupt { detail, .. } if detail.contains("boucle")),
+        "{err}"
+    );
+    // A stream declaring more bytes than its chain holds.
+    let mut bytes = xls("Feuil1", &[(0, 0, 1.0)], (0, 1, 0, 1));
+    let shift = u16::from_le_bytes([bytes[30], bytes[31]]);
+    let header = (1usize << shift).max(512);
+    let dir = header + dir_start as usize * (1usize << shift);
+    for entry in 1..4 {
+        let base = dir + entry * 128;
+        if bytes[base + 66] == 2 {
+            bytes[base + 120..base + 124].copy_from_slice(&u32::MAX.to_le_bytes());
+        }
+    }
+    let err = payroll("long.xls", &bytes);
+    assert!(matches!(&err, PayrollError::Corrupt { .. }), "{err}");
+}

@@ -424,3 +424,147 @@ pub fn check_xls(bytes: &[u8], limits: &Limits) -> Result<(), SheetError> {
     }
     Ok(())
 }
+
+const ENDOFCHAIN: u32 = 0xFFFF_FFFE;
+const FREESECT: u32 = 0xFFFF_FFFF;
+const MINI_CUTOFF: u64 = 4096;
+
+/// Refuses an OLE compound file (xls, encrypted xlsx) whose sector chains calamine could not walk
+/// safely: a chain that loops or leaves the file (calamine follows chains until their end, so a
+/// loop is an endless allocation), or a stream longer than its chain (calamine allocates the declared
+/// size). Found by the fuzz tests: a mutated xls made calamine ask for 8 GiB.
+pub fn check_compound_file(bytes: &[u8]) -> Result<(), SheetError> {
+    let bad = |what: &str| SheetError::corrupt("xls", format!("conteneur OLE endommagé ({what})"));
+    let u16_le = |at: usize| u16_at(bytes, at).ok_or_else(|| bad("en-tête tronqué"));
+    let u32_le = |at: usize| {
+        u32_at(bytes, at)
+            .map(|v| v as u32)
+            .ok_or_else(|| bad("en-tête tronqué"))
+    };
+    let shift = u16_le(30)?;
+    if shift != 9 && shift != 12 {
+        return Err(bad("taille de secteur"));
+    }
+    let sector_size = 1usize << shift;
+    let mini_shift = u16_le(32)?;
+    if mini_shift != 6 {
+        return Err(bad("taille de mini-secteur"));
+    }
+    let body = bytes.len().saturating_sub(sector_size.max(512));
+    let sectors = body.div_ceil(sector_size) as u64;
+    let sector = |id: u32| -> Result<&[u8], SheetError> {
+        if u64::from(id) >= sectors {
+            return Err(bad("secteur hors du fichier"));
+        }
+        let start = sector_size.max(512) + id as usize * sector_size;
+        Ok(&bytes[start..(start + sector_size).min(bytes.len())])
+    };
+    // The FAT sectors: 109 in the header, then the DIFAT chain (bounded by the file's sectors).
+    let mut fat_ids: Vec<u32> = Vec::new();
+    for i in 0..109 {
+        let id = u32_le(76 + i * 4)?;
+        if id < ENDOFCHAIN - 3 {
+            fat_ids.push(id);
+        }
+    }
+    let mut difat = u32_le(68)?;
+    let mut hops = 0u64;
+    while difat < ENDOFCHAIN - 3 {
+        hops += 1;
+        if hops > sectors {
+            return Err(bad("chaîne DIFAT en boucle"));
+        }
+        let s = sector(difat)?;
+        let entries = sector_size / 4 - 1;
+        for i in 0..entries {
+            let id = u32_at(s, i * 4).unwrap_or(u64::from(FREESECT)) as u32;
+            if id < ENDOFCHAIN - 3 {
+                fat_ids.push(id);
+            }
+        }
+        difat = u32_at(s, entries * 4).unwrap_or(u64::from(ENDOFCHAIN)) as u32;
+    }
+    if fat_ids.len() as u64 > sectors {
+        return Err(bad("table d'allocation plus grande que le fichier"));
+    }
+    let mut fat: Vec<u32> = Vec::with_capacity(fat_ids.len() * sector_size / 4);
+    for id in fat_ids {
+        let s = sector(id)?;
+        fat.extend(
+            s.chunks_exact(4)
+                .map(|c| u32::from_le_bytes([c[0], c[1], c[2], c[3]])),
+        );
+    }
+    // The length (in sectors) of the chain from `start`, or an error for a loop or a stray pointer.
+    let chain = |start: u32, table: &[u32], limit: u64| -> Result<u64, SheetError> {
+        let mut id = start;
+        let mut n = 0u64;
+        while id != ENDOFCHAIN {
+            n += 1;
+            if n > limit {
+                return Err(bad("chaîne de secteurs en boucle"));
+            }
+            id = *table
+                .get(id as usize)
+                .ok_or_else(|| bad("chaîne de secteurs hors du fichier"))?;
+        }
+        Ok(n)
+    };
+    let dir_start = u32_le(48)?;
+    let dir_sectors = chain(dir_start, &fat, sectors)?;
+    // Read the directory.
+    let mut dir = Vec::with_capacity((dir_sectors as usize) * sector_size);
+    let mut id = dir_start;
+    while id != ENDOFCHAIN {
+        dir.extend_from_slice(sector(id)?);
+        id = fat[id as usize];
+    }
+    let mini_fat_start = u32_le(60)?;
+    let mini_fat: Vec<u32> = if mini_fat_start == ENDOFCHAIN || mini_fat_start == FREESECT {
+        Vec::new()
+    } else {
+        chain(mini_fat_start, &fat, sectors)?;
+        let mut table = Vec::new();
+        let mut id = mini_fat_start;
+        while id != ENDOFCHAIN {
+            table.extend(
+                sector(id)?
+                    .chunks_exact(4)
+                    .map(|c| u32::from_le_bytes([c[0], c[1], c[2], c[3]])),
+            );
+            id = fat[id as usize];
+        }
+        table
+    };
+    let mut mini_stream_bytes = 0u64;
+    for (index, entry) in dir.chunks_exact(128).enumerate() {
+        let kind = entry[66];
+        if kind != 2 && kind != 5 {
+            continue;
+        }
+        let start = u32::from_le_bytes([entry[116], entry[117], entry[118], entry[119]]);
+        let size = u64::from(u32::from_le_bytes([
+            entry[120], entry[121], entry[122], entry[123],
+        ]));
+        let root = kind == 5 || index == 0;
+        if size == 0 || start == ENDOFCHAIN || start == FREESECT {
+            continue;
+        }
+        if root || size >= MINI_CUTOFF {
+            let n = chain(start, &fat, sectors)?;
+            if size > n * sector_size as u64 {
+                return Err(bad("flux plus long que sa chaîne"));
+            }
+            if root {
+                mini_stream_bytes = n * sector_size as u64;
+            }
+        } else {
+            let minis = mini_stream_bytes / 64;
+            let n = chain(start, &mini_fat, minis.max(1))?;
+            if size > n * 64 {
+                return Err(bad("flux plus long que sa chaîne"));
+            }
+        }
+    }
+    Ok(())
+}

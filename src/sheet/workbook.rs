@@ -219,6 +219,8 @@ impl<'a> Workbook<'a> {
                 loaded(calamine_sheets(wb, "ods")?)
             }
             Format::Xls => {
+                // Chains checked before calamine walks them (a loop is an endless allocation).
+                super::scan::check_compound_file(bytes)?;
                 // An encrypted xlsx is an OLE container holding an "EncryptedPackage".
                 if let Err(calamine::XlsxError::Password) = Xlsx::new(Cursor::new(bytes)) {
                     return Err(SheetError::PasswordProtected);
