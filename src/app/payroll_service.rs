@@ -17,7 +17,6 @@ use crate::store::{
 };
 use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, BTreeSet};
-use std::sync::atomic::Ordering;
 
 pub const PAYROLL_STREAM_PREFIX: &str = "payroll/";
 
@@ -228,11 +227,7 @@ impl Ledger {
         let read_counter = progress.read.clone();
         let parsed = tokio::task::spawn_blocking(move || {
             let rules = RubriqueRules::load_default();
-            let import = payroll::import_bytes(&name, &owned, &rules, &Limits::default());
-            if let Ok(import) = &import {
-                read_counter.store(import.recaps.len(), Ordering::Relaxed);
-            }
-            import
+            payroll::import_bytes_counting(&name, &owned, &rules, &Limits::default(), &read_counter)
         })
         .await
         .map_err(|e| {

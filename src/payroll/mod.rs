@@ -54,6 +54,7 @@ pub const ACCEPTED: [Format; 5] = [
 ];
 use std::collections::HashMap;
 use std::path::Path;
+use std::sync::atomic::{AtomicUsize, Ordering};
 
 pub use crate::sheet::Limits;
 pub use anonymisation::{AnonymisationError, AnonymisationKey};
@@ -94,6 +95,17 @@ pub fn import_bytes(
     rules: &RubriqueRules,
     limits: &Limits,
 ) -> Result<PayrollImport, PayrollError> {
+    import_bytes_counting(file_name, bytes, rules, limits, &AtomicUsize::new(0))
+}
+
+/// As [`import_bytes`], adding to `employees` the recaps read, sheet by sheet (a progress line).
+pub fn import_bytes_counting(
+    file_name: &str,
+    bytes: &[u8],
+    rules: &RubriqueRules,
+    limits: &Limits,
+    employees: &AtomicUsize,
+) -> Result<PayrollImport, PayrollError> {
     limits.check_file_size(bytes.len() as u64)?;
     let source_sha256 = hex::encode(Sha256::digest(bytes));
     let mut workbook = Workbook::open(file_name, bytes, limits, &ACCEPTED)?;
@@ -123,6 +135,7 @@ pub fn import_bytes(
             }
         };
         sheets_with_table += 1;
+        employees.fetch_add(parsed.len(), Ordering::Relaxed);
         recaps.extend(parsed);
     }
     if sheets_with_table == 0 {
