@@ -78,8 +78,18 @@ pub enum PayrollError {
         "{at} : matricule du salarié introuvable (ligne « Salarié(s) de … » ou « Matricule : … »)"
     )]
     MissingMatricule { at: CellRef },
-    #[error("{at} : période introuvable (ligne « Période du JJ/MM/AAAA au JJ/MM/AAAA »)")]
+    #[error(
+        "{at} : période introuvable (ligne « Période du JJ/MM/AAAA au JJ/MM/AAAA » ou « De novembre 2024 \
+         à décembre 2024 », colonnes de début et de fin de période, ou année dans le titre ou le nom \
+         de la feuille)"
+    )]
     MissingPeriod { at: CellRef },
+    #[error(
+        "{at} : « {title} » : ces montants sont des cumuls depuis le début de l'année, sans période \
+         écrite. Sur quelle période portent-ils exactement (du 1er janvier à quelle date) ? Ajoutez au-dessus \
+         du tableau une ligne « Période du JJ/MM/AAAA au JJ/MM/AAAA » : la période n'est jamais devinée."
+    )]
+    YearToDate { at: CellRef, title: String },
     #[error("{at} : ligne « Total … Brut » introuvable pour le salarié {matricule}")]
     MissingGrossTotal { at: CellRef, matricule: String },
     #[error(

@@ -118,7 +118,11 @@ pub fn import_bytes_counting(
         let sheet = workbook.read_sheet(index)?;
         let sheet = &sheet;
         let parsed = match header::find_first_header(sheet) {
-            Some(header::FoundHeader::Livre(_)) => livre::parse_sheet(sheet, rules)?,
+            Some(header::FoundHeader::Livre(_)) => {
+                let (recaps, sheet_warnings) = livre::parse_sheet(sheet, rules)?;
+                warnings.extend(sheet_warnings);
+                recaps
+            }
             Some(header::FoundHeader::Recap(_)) => block::parse_sheet(sheet, rules)?,
             None => {
                 if sheet_count > 1 && !sheet.is_blank() {
