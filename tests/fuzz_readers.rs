@@ -52,7 +52,7 @@ fn case<T>(what: &str, f: impl FnOnce() -> T) -> T {
         );
     }
     // `scripts/fuzz.sh` reads the number of cases tried from this file.
-    if n % 50 == 0 {
+    if n.is_multiple_of(50) {
         if let Ok(path) = std::env::var("CARE_LEDGER_FUZZ_COUNT_FILE") {
             let _ = std::fs::write(path, n.to_string());
         }

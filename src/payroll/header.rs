@@ -162,7 +162,7 @@ impl Vocabulary {
     /// pay; a month, a date, a counter or a rate make it not pay; anything else is unknown.
     pub fn column_kind(&self, header: &str) -> ColumnKind {
         let key = header_key(header);
-        if self.file.livre.hors_paie.iter().any(|w| *w == key) || self.month.is_match(&key) {
+        if self.file.livre.hors_paie.contains(&key) || self.month.is_match(&key) {
             return ColumnKind::NotPay;
         }
         let (code, _) = crate::payroll::block::split_code(header);

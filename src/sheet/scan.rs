@@ -89,6 +89,9 @@ fn has_attr(e: &BytesStart<'_>, names: &[&str]) -> bool {
         .any(|a| names.contains(&a.key.as_ref()))
 }
 
+/// A row being scanned: its repeats, the next column, the span of its filled cells.
+type RowScan = Option<(u64, u64, Option<(u64, u64)>)>;
+
 /// What a sheet holds once repeats are expanded, as calamine builds it.
 #[derive(Default)]
 struct Extent {
@@ -119,7 +122,7 @@ pub fn check_ods(bytes: &[u8], limits: &Limits) -> Result<(), SheetError> {
     let mut extent = Extent::default();
     let mut total: u64 = 0;
     let mut row_index: u64 = 0;
-    let mut row: Option<(u64, u64, Option<(u64, u64)>)> = None; // (repeats, next column, filled span)
+    let mut row: RowScan = None;
     let eager = eager_limit(limits);
     loop {
         let event = reader
@@ -215,7 +218,7 @@ pub fn check_ods(bytes: &[u8], limits: &Limits) -> Result<(), SheetError> {
 }
 
 fn finish_row(
-    row: &mut Option<(u64, u64, Option<(u64, u64)>)>,
+    row: &mut RowScan,
     row_index: &mut u64,
     extent: &mut Extent,
     sheet: &str,

@@ -152,8 +152,8 @@ pub struct Workbook<'a> {
 enum Source<'a> {
     Xlsx {
         bytes: &'a [u8],
-        fast: Option<super::xlsx_fast::FastBook<'a>>,
-        calamine: Option<Xlsx<Cursor<&'a [u8]>>>,
+        fast: Option<Box<super::xlsx_fast::FastBook<'a>>>,
+        calamine: Option<Box<Xlsx<Cursor<&'a [u8]>>>>,
     },
     /// Read whole when opened (after the scan bounded them), handed out in turn.
     Loaded(VecDeque<Option<Sheet>>),
@@ -192,7 +192,7 @@ impl<'a> Workbook<'a> {
                         fast.sheet_names(),
                         Source::Xlsx {
                             bytes,
-                            fast: Some(fast),
+                            fast: Some(Box::new(fast)),
                             calamine: None,
                         },
                     ),
@@ -203,7 +203,7 @@ impl<'a> Workbook<'a> {
                             Source::Xlsx {
                                 bytes,
                                 fast: None,
-                                calamine: Some(wb),
+                                calamine: Some(Box::new(wb)),
                             },
                         )
                     }
@@ -278,7 +278,7 @@ impl<'a> Workbook<'a> {
                     Some(range) => range,
                     None => {
                         if calamine.is_none() {
-                            *calamine = Some(open_xlsx(bytes)?);
+                            *calamine = Some(Box::new(open_xlsx(bytes)?));
                         }
                         match calamine.as_mut() {
                             Some(wb) => xlsx_sheet_bounded(wb, &name, &self.limits)?,

@@ -41,9 +41,12 @@ fn escape(s: &str) -> String {
         .replace('"', "&quot;")
 }
 
+/// A sheet for [`xlsx`]: its name, its cells (`A1`-style reference, value), its declared dimension.
+pub type SheetSpec<'a> = (&'a str, Vec<(&'a str, V<'a>)>, Option<&'a str>);
+
 /// A minimal xlsx (inline strings): each sheet's cells, and the `<dimension>` each declares (`None`:
 /// no dimension element).
-pub fn xlsx(sheets: &[(&str, Vec<(&str, V<'_>)>, Option<&str>)]) -> Vec<u8> {
+pub fn xlsx(sheets: &[SheetSpec<'_>]) -> Vec<u8> {
     let mut zip = zip::ZipWriter::new(Cursor::new(Vec::new()));
     let opts = zip::write::SimpleFileOptions::default()
         .compression_method(zip::CompressionMethod::Deflated);
