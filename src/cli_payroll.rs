@@ -132,7 +132,7 @@ pub async fn import_payroll(config: &Config, args: ImportPayrollArgs) -> anyhow:
             &access,
             &finess,
             &name,
-            &bytes,
+            bytes,
             args.dry_run,
             &request(),
             &counters,
