@@ -237,3 +237,32 @@ fn regression_an_xls_whose_sector_chain_loops_is_refused_before_calamine_walks_i
     let err = payroll("long.xls", &bytes);
     assert!(matches!(&err, PayrollError::Corrupt { .. }), "{err}");
 }
+
+#[test]
+fn an_entry_holding_more_than_it_declares_is_refused_as_a_bomb() {
+    // The seed recap with its sheet's declared uncompressed size rewritten to 100 bytes in the central
+    // directory (and the local header): the reader inflates at most one byte beyond it.
+    let mut bytes = std::fs::read(
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("fixtures/payroll/seed_003_recap.xlsx"),
+    )
+    .unwrap();
+    let name = b"xl/worksheets/sheet1.xml";
+    let mut patched = 0;
+    for at in 0..bytes.len().saturating_sub(46 + name.len()) {
+        if bytes[at..at + 4] == *b"PK\x01\x02" && bytes[at + 46..at + 46 + name.len()] == *name {
+            bytes[at + 24..at + 28].copy_from_slice(&100u32.to_le_bytes());
+            patched += 1;
+        }
+        if bytes[at..at + 4] == *b"PK\x03\x04" && bytes[at + 30..at + 30 + name.len()] == *name {
+            bytes[at + 22..at + 26].copy_from_slice(&100u32.to_le_bytes());
+            patched += 1;
+        }
+    }
+    assert_eq!(patched, 2);
+    let err = payroll("menteur.xlsx", &bytes);
+    assert!(
+        matches!(&err, PayrollError::DecompressionBomb { detail } if detail.contains("annonce 100 octets")),
+        "{err}"
+    );
+}

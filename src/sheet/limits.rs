@@ -138,6 +138,14 @@ impl Limits {
     /// every entry is actually inflated into a sink, at most one byte beyond its declared size, so that
     /// an archive lying about its sizes is refused too.
     pub fn check_archive(&self, bytes: &[u8], format: &str) -> Result<(), SheetError> {
+        self.check_declared_sizes(bytes, format)?;
+        self.check_inflated_sizes(bytes, format)
+    }
+
+    /// The first half of [`Limits::check_archive`]: the sizes the archive declares. A reader that
+    /// inflates each entry itself, through [`read_entry`], needs no more (each entry it reads is
+    /// checked against its declared size as it is inflated).
+    pub fn check_declared_sizes(&self, bytes: &[u8], format: &str) -> Result<(), SheetError> {
         let mut archive = zip::ZipArchive::new(Cursor::new(bytes))
             .map_err(|e| SheetError::damaged(format, Some("archive"), e))?;
         if archive.len() > self.max_archive_entries {
@@ -200,6 +208,14 @@ impl Limits {
                 ),
             });
         }
+        Ok(())
+    }
+
+    /// The second half of [`Limits::check_archive`]: every entry inflated into a sink, at most one byte
+    /// beyond its declared size (for readers, such as calamine's, that do not check sizes themselves).
+    pub fn check_inflated_sizes(&self, bytes: &[u8], format: &str) -> Result<(), SheetError> {
+        let mut archive = zip::ZipArchive::new(Cursor::new(bytes))
+            .map_err(|e| SheetError::damaged(format, Some("archive"), e))?;
         // One buffer for every entry, large enough that inflating runs in long stretches.
         let mut buffer = vec![0u8; 256 * 1024];
         for index in 0..archive.len() {
@@ -259,4 +275,35 @@ mod tests {
             .starts_with("feuille « Feuil1 » : 2097152000 cellules"));
         assert!(limits.check_extent("Feuil1", 470_001, 8).is_ok());
     }
+}
+
+/// An entry of an archive whose declared sizes passed [`Limits::check_declared_sizes`], inflated at
+/// most one byte beyond its declared size and refused as a bomb when its content is not that size.
+pub fn read_entry<R: Read + std::io::Seek>(
+    archive: &mut zip::ZipArchive<R>,
+    name: &str,
+    format: &str,
+) -> Result<Option<Vec<u8>>, SheetError> {
+    let Ok(mut entry) = archive.by_name(name) else {
+        return Ok(None);
+    };
+    let declared = entry.size();
+    let mut out = Vec::with_capacity(usize::try_from(declared).unwrap_or(0).min(1 << 30));
+    (&mut entry)
+        .take(declared.saturating_add(1))
+        .read_to_end(&mut out)
+        .map_err(|e| SheetError::damaged(format, Some(&format!("entrée « {name} »")), e))?;
+    if out.len() as u64 != declared {
+        return Err(SheetError::DecompressionBomb {
+            detail: format!(
+                "l'entrée « {name} » annonce {declared} octets et en contient {}",
+                if out.len() as u64 > declared {
+                    "davantage".to_string()
+                } else {
+                    out.len().to_string()
+                }
+            ),
+        });
+    }
+    Ok(Some(out))
 }

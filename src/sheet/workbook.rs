@@ -185,7 +185,10 @@ impl<'a> Workbook<'a> {
         };
         let (names, source) = match format {
             Format::Xlsx => {
-                limits.check_archive(bytes, "xlsx")?;
+                // The declared sizes now; each entry the fast reader inflates is checked against its
+                // declared size as it is read, and the whole archive is inflated into a sink first
+                // whenever calamine has to read it (`open_xlsx_checked`).
+                limits.check_declared_sizes(bytes, "xlsx")?;
                 super::scan::check_shared_strings(bytes, limits)?;
                 match super::xlsx_fast::FastBook::open(bytes) {
                     Some(fast) => (
@@ -197,7 +200,7 @@ impl<'a> Workbook<'a> {
                         },
                     ),
                     None => {
-                        let wb = open_xlsx(bytes)?;
+                        let wb = open_xlsx_checked(bytes, limits)?;
                         (
                             wb.sheet_names(),
                             Source::Xlsx {
@@ -278,7 +281,7 @@ impl<'a> Workbook<'a> {
                     Some(range) => range,
                     None => {
                         if calamine.is_none() {
-                            *calamine = Some(Box::new(open_xlsx(bytes)?));
+                            *calamine = Some(Box::new(open_xlsx_checked(bytes, &self.limits)?));
                         }
                         match calamine.as_mut() {
                             Some(wb) => xlsx_sheet_bounded(wb, &name, &self.limits)?,
@@ -368,6 +371,15 @@ pub fn detect(file_name: &str, bytes: &[u8]) -> Result<Format, SheetError> {
         });
     }
     Ok(Format::Csv)
+}
+
+/// calamine's reader, once every entry has been inflated under the bomb guard.
+fn open_xlsx_checked<'b>(
+    bytes: &'b [u8],
+    limits: &Limits,
+) -> Result<Xlsx<Cursor<&'b [u8]>>, SheetError> {
+    limits.check_inflated_sizes(bytes, "xlsx")?;
+    open_xlsx(bytes)
 }
 
 fn open_xlsx(bytes: &[u8]) -> Result<Xlsx<Cursor<&[u8]>>, SheetError> {

@@ -14,7 +14,7 @@
 use crate::sheet::error::SheetError;
 use crate::sheet::limits::Limits;
 use calamine::{Data, ExcelDateTime, ExcelDateTimeType, Range};
-use std::io::{Cursor, Read};
+use std::io::Cursor;
 
 /// An xlsx workbook opened by the fast reader: its shared strings and date styles read, its sheets
 /// read one at a time by [`FastBook::sheet`].
@@ -105,10 +105,11 @@ pub fn read_sheets(bytes: &[u8], limits: &Limits) -> Option<Vec<(String, Range<D
 }
 
 fn entry_bytes(archive: &mut zip::ZipArchive<Cursor<&[u8]>>, name: &str) -> Option<Vec<u8>> {
-    let mut file = archive.by_name(name).ok()?;
-    let mut out = Vec::with_capacity(usize::try_from(file.size()).ok()?.min(1 << 30));
-    file.read_to_end(&mut out).ok()?;
-    Some(out)
+    // Bounded by the size the entry declares (a lying entry is not this reader's to judge: `None`,
+    // and the caller's full inflation check refuses it).
+    crate::sheet::limits::read_entry(archive, name, "xlsx")
+        .ok()
+        .flatten()
 }
 
 fn entry_text(archive: &mut zip::ZipArchive<Cursor<&[u8]>>, name: &str) -> Option<String> {
