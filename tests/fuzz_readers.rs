@@ -467,3 +467,30 @@ fn regression_a_far_cell_dimension_in_a_fixture_is_refused_not_an_abort() {
         import_bytes("recap.xlsx", &rezip(&entries), rules(), &Limits::default()).unwrap_err();
     assert!(err.to_string().contains("feuille « "), "{err}");
 }
+
+#[test]
+fn regression_a_cell_reference_of_many_letters_is_refused_not_a_panic() {
+    // Found by `the_template_importer_survives_mutated_exports`: a reference of a dozen letters made
+    // calamine's column arithmetic overflow (a panic in a checked build).
+    let export = care_ledger::template::export_workbook(
+        &care_ledger::template::model::TemplateModel::sample(),
+    )
+    .unwrap();
+    let mut entries = unzip(&export);
+    for (name, content) in entries.iter_mut() {
+        if name.starts_with("xl/worksheets/sheet") {
+            let text = String::from_utf8(content.clone()).unwrap();
+            *content = text
+                .replacen("r=\"B", "r=\"BBBBBBBBBBBBBBBBB", 1)
+                .into_bytes();
+        }
+    }
+    let input = rezip(&entries);
+    let model = care_ledger::template::model::TemplateModel::sample();
+    let errors = care_ledger::template::import::import_workbook(&input, &model).unwrap_err();
+    assert!(!errors.is_empty());
+    for e in &errors {
+        assert_french(&e.message_fr);
+    }
+    let _ = care_ledger::template::import::peek_identity(&input);
+}

@@ -215,25 +215,35 @@ impl<'a> Workbook<'a> {
             Format::Ods => {
                 limits.check_archive(bytes, "ods")?;
                 super::scan::check_ods(bytes, limits)?;
-                let wb: Ods<_> = Ods::new(Cursor::new(bytes)).map_err(|e| match e {
-                    calamine::OdsError::Password => SheetError::PasswordProtected,
-                    e => SheetError::damaged("ods", None, e),
-                })?;
-                loaded(calamine_sheets(wb, "ods")?)
+                loaded(guarded("ods", || {
+                    let wb: Ods<_> = Ods::new(Cursor::new(bytes)).map_err(|e| match e {
+                        calamine::OdsError::Password => SheetError::PasswordProtected,
+                        e => SheetError::damaged("ods", None, e),
+                    })?;
+                    calamine_sheets(wb, "ods")
+                })?)
             }
             Format::Xls => {
                 // Chains checked before calamine walks them (a loop is an endless allocation).
                 super::scan::check_compound_file(bytes)?;
                 // An encrypted xlsx is an OLE container holding an "EncryptedPackage".
-                if let Err(calamine::XlsxError::Password) = Xlsx::new(Cursor::new(bytes)) {
+                let encrypted = guarded("xls", || {
+                    Ok(matches!(
+                        Xlsx::new(Cursor::new(bytes)),
+                        Err(calamine::XlsxError::Password)
+                    ))
+                })?;
+                if encrypted {
                     return Err(SheetError::PasswordProtected);
                 }
                 super::scan::check_xls(bytes, limits)?;
-                let wb: Xls<_> = Xls::new(Cursor::new(bytes)).map_err(|e| match e {
-                    calamine::XlsError::Password => SheetError::PasswordProtected,
-                    e => SheetError::damaged("xls", None, e),
-                })?;
-                loaded(calamine_sheets(wb, "xls")?)
+                loaded(guarded("xls", || {
+                    let wb: Xls<_> = Xls::new(Cursor::new(bytes)).map_err(|e| match e {
+                        calamine::XlsError::Password => SheetError::PasswordProtected,
+                        e => SheetError::damaged("xls", None, e),
+                    })?;
+                    calamine_sheets(wb, "xls")
+                })?)
             }
             Format::SpreadsheetMl => loaded(super::spreadsheetml::read(bytes, limits)?),
             Format::Csv => loaded(vec![read_csv(file_name, bytes, limits)?]),
@@ -284,7 +294,9 @@ impl<'a> Workbook<'a> {
                             *calamine = Some(Box::new(open_xlsx_checked(bytes, &self.limits)?));
                         }
                         match calamine.as_mut() {
-                            Some(wb) => xlsx_sheet_bounded(wb, &name, &self.limits)?,
+                            Some(wb) => {
+                                guarded("xlsx", || xlsx_sheet_bounded(wb, &name, &self.limits))?
+                            }
                             None => Range::empty(),
                         }
                     }
@@ -373,13 +385,25 @@ pub fn detect(file_name: &str, bytes: &[u8]) -> Result<Format, SheetError> {
     Ok(Format::Csv)
 }
 
+/// Runs a calamine call, a panic inside it (an arithmetic overflow on a hostile cell reference, found
+/// by the fuzz tests) turned into a refusal of the file: a reader never takes the process down.
+fn guarded<T>(format: &str, f: impl FnOnce() -> Result<T, SheetError>) -> Result<T, SheetError> {
+    std::panic::catch_unwind(std::panic::AssertUnwindSafe(f)).unwrap_or_else(|_| {
+        Err(SheetError::damaged(
+            format,
+            None,
+            "the reader stopped on malformed content",
+        ))
+    })
+}
+
 /// calamine's reader, once every entry has been inflated under the bomb guard.
 fn open_xlsx_checked<'b>(
     bytes: &'b [u8],
     limits: &Limits,
 ) -> Result<Xlsx<Cursor<&'b [u8]>>, SheetError> {
     limits.check_inflated_sizes(bytes, "xlsx")?;
-    open_xlsx(bytes)
+    guarded("xlsx", || open_xlsx(bytes))
 }
 
 fn open_xlsx(bytes: &[u8]) -> Result<Xlsx<Cursor<&[u8]>>, SheetError> {
