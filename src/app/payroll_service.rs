@@ -211,7 +211,7 @@ impl Ledger {
     }
 
     /// As [`Ledger::import_payroll`], taking the file's bytes (kept as the supporting document without
-    /// a copy: a 100 000-employee recap is about 210 MiB) and counting the employees read and written
+    /// a copy: the 100 000-employee benchmark recap is 123 MiB) and counting the employees read and written
     /// in `progress` (the CLI shows it while a large recap imports).
     #[allow(clippy::too_many_arguments)]
     pub async fn import_payroll_with_progress(

@@ -253,7 +253,7 @@ pub async fn import_recaps(
             &access,
             &finess,
             &name,
-            bytes.into(),
+            bytes,
             query.dry_run,
             &meta,
             &Default::default(),

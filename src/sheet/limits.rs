@@ -2,7 +2,7 @@
 //! decompression-bomb guard of every archive the service opens (xlsx, ods).
 //!
 //! The defaults admit the largest file a reader takes: a 100 000-employee payroll recap (ten times
-//! the 10 000-employee benchmark recap, about 210 MiB of xlsx, 4.7 million rows in ten sheets), and
+//! the 10 000-employee benchmark recap, 123 MiB of xlsx, 4.7 million rows in ten sheets), and
 //! refuse what would cost more memory than a reader may take: a sheet's extent (from its first to its
 //! last filled cell, rows × columns) is bounded before anything is allocated for it, so a 1.5 KB file
 //! with one cell at A1 and one at XFD1048576 is refused in microseconds. Each reader narrows them
@@ -11,7 +11,7 @@
 use crate::sheet::error::SheetError;
 use std::io::{Cursor, Read};
 
-/// Largest file accepted by default: 256 MiB (the 100 000-employee benchmark recap is about 210 MiB).
+/// Largest file accepted by default: 256 MiB (the 100 000-employee benchmark recap is 123 MiB).
 pub const MAX_FILE_BYTES: u64 = 256 * 1024 * 1024;
 /// Most rows read, all sheets together: the 100 000-employee benchmark recap has 4.7 million.
 pub const MAX_ROWS: u64 = 6_000_000;
@@ -24,8 +24,8 @@ pub const MAX_COLUMNS: u64 = 2_000;
 pub const MAX_CELLS: u64 = 12_000_000;
 /// Largest extent of all sheets together (each read and dropped in turn): 64 million cells.
 pub const MAX_TOTAL_CELLS: u64 = 64_000_000;
-/// Most bytes an xlsx/ods archive may expand to, all entries together: 3 GiB (the 100 000-employee
-/// benchmark recap's XML is about 2.1 GiB).
+/// Most bytes an xlsx/ods archive may expand to, all entries together: 3 GiB (room for the XML of the
+/// 100 000-employee benchmark recap, which compresses about ten times).
 pub const MAX_UNCOMPRESSED_BYTES: u64 = 3 * 1024 * 1024 * 1024;
 /// Highest compression ratio of one archive entry larger than [`RATIO_CHECK_MIN_BYTES`]. Spreadsheet
 /// XML compresses 5 to 30 times; deflate bombs reach about 1 000.
@@ -252,31 +252,6 @@ impl Limits {
     }
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn a_far_cell_extent_is_refused_by_its_area_though_rows_and_columns_pass() {
-        let limits = Limits::default();
-        let err = limits.check_extent("Feuil1", 1_048_576, 2_000).unwrap_err();
-        assert!(
-            matches!(
-                err,
-                SheetError::TooManyCells {
-                    cells: 2_097_152_000,
-                    ..
-                }
-            ),
-            "{err}"
-        );
-        assert!(err
-            .to_string()
-            .starts_with("feuille « Feuil1 » : 2097152000 cellules"));
-        assert!(limits.check_extent("Feuil1", 470_001, 8).is_ok());
-    }
-}
-
 /// An entry of an archive whose declared sizes passed [`Limits::check_declared_sizes`], inflated at
 /// most one byte beyond its declared size and refused as a bomb when its content is not that size.
 pub fn read_entry<R: Read + std::io::Seek>(
@@ -306,4 +281,29 @@ pub fn read_entry<R: Read + std::io::Seek>(
         });
     }
     Ok(Some(out))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_far_cell_extent_is_refused_by_its_area_though_rows_and_columns_pass() {
+        let limits = Limits::default();
+        let err = limits.check_extent("Feuil1", 1_048_576, 2_000).unwrap_err();
+        assert!(
+            matches!(
+                err,
+                SheetError::TooManyCells {
+                    cells: 2_097_152_000,
+                    ..
+                }
+            ),
+            "{err}"
+        );
+        assert!(err
+            .to_string()
+            .starts_with("feuille « Feuil1 » : 2097152000 cellules"));
+        assert!(limits.check_extent("Feuil1", 470_001, 8).is_ok());
+    }
 }
