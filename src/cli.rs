@@ -192,11 +192,17 @@ pub enum BenchCommand {
         #[arg(long, env = "TEST_DATABASE_URL")]
         postgres: Option<String>,
     },
-    /// Payroll import of a generated 10 000 × 40 recap against raw calamine and openpyxl
-    /// (run scripts/bench-venv.sh first for the openpyxl figure).
+    /// Payroll import of a generated recap (10 000 employees × 40 rubriques by default; 100 000 with
+    /// --employees 100000) against raw calamine and openpyxl (run scripts/bench-venv.sh first for the
+    /// openpyxl figure), then the whole import into a fresh SQLite ledger with its peak memory.
     Payroll {
         #[arg(long, default_value_t = 10_000)]
         employees: usize,
+        #[arg(long, default_value_t = 40)]
+        rubriques: usize,
+        /// Best of this many runs for the read timings.
+        #[arg(long, default_value_t = 3)]
+        runs: usize,
     },
     /// Export of generated statements against Python XlsxWriter
     /// (run scripts/bench-venv-template.sh first for the Python figure).
@@ -415,11 +421,22 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 bench_http_cli(&params, postgres).await?;
                 Ok(ExitCode::SUCCESS)
             }
-            BenchCommand::Payroll { employees } => {
+            BenchCommand::Payroll {
+                employees,
+                rubriques,
+                runs,
+            } => {
                 let mut params =
                     crate::payroll::bench::BenchParams::standard(std::path::Path::new("."));
                 params.employees = employees;
-                let report = crate::payroll::bench::run_bench(&params)?;
+                params.rubriques = rubriques;
+                params.runs = runs;
+                let mut report = crate::payroll::bench::run_bench(&params)?;
+                let file = params
+                    .work_dir
+                    .join(format!("recap_{employees}x{rubriques}.xlsx"));
+                let (spent, peak, _) = crate::payroll::bench::ledger_import(&file).await?;
+                report.ledger_import = Some((spent, peak));
                 println!("{report}");
                 Ok(ExitCode::SUCCESS)
             }

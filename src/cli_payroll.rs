@@ -26,6 +26,10 @@ pub struct ImportPayrollArgs {
     /// Read and report, append nothing.
     #[arg(long)]
     pub dry_run: bool,
+    /// List every employee even for a large file (by default, above 50 employees, warnings are
+    /// summed up by code).
+    #[arg(long)]
+    pub detail: bool,
 }
 
 #[derive(Debug, Subcommand)]
@@ -103,28 +107,64 @@ pub async fn import_payroll(config: &Config, args: ImportPayrollArgs) -> anyhow:
         .map(|n| n.to_string_lossy().to_string())
         .unwrap_or_default();
     let ledger = open_ledger(config).await?;
-    let progress = indicatif::ProgressBar::new_spinner();
-    progress.set_message(format!("lecture de {name}"));
-    progress.enable_steady_tick(std::time::Duration::from_millis(120));
+    // A progress line counting employees (read, then recorded), refreshed while the import runs.
+    let counters = crate::app::payroll_service::ImportProgress::default();
+    let spinner = indicatif::ProgressBar::new_spinner();
+    spinner.set_message(format!("lecture de {name}"));
+    spinner.enable_steady_tick(std::time::Duration::from_millis(120));
+    let ticker = {
+        let (spinner, counters, name) = (spinner.clone(), counters.clone(), name.clone());
+        tokio::spawn(async move {
+            loop {
+                tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+                let read = counters.read.load(std::sync::atomic::Ordering::Relaxed);
+                let written = counters.written.load(std::sync::atomic::Ordering::Relaxed);
+                spinner.set_message(if read == 0 {
+                    format!("lecture de {name}")
+                } else {
+                    format!("{read} salarié(s) lu(s), {written} enregistré(s)")
+                });
+            }
+        })
+    };
     let result = ledger
-        .import_payroll(&access, &finess, &name, &bytes, args.dry_run, &request())
+        .import_payroll_with_progress(
+            &access,
+            &finess,
+            &name,
+            bytes,
+            args.dry_run,
+            &request(),
+            &counters,
+        )
         .await;
-    progress.finish_and_clear();
+    ticker.abort();
+    spinner.finish_and_clear();
     let summary = result?;
+    let recaps = &summary.import.recaps;
     println!(
         "{} ({}, sha256 {}) : {} salarié(s)",
         name,
         summary.import.format,
         summary.source_sha256,
-        summary.import.recaps.len()
+        recaps.len()
     );
-    for recap in &summary.import.recaps {
+    let detailed = args.detail || recaps.len() <= DETAIL_UP_TO;
+    for recap in recaps.iter().filter(|_| detailed) {
+        // The days the recap covers: a leaver is listed up to the exit date, a joiner from the entry.
+        let (from, to) = crate::domain::full_year::Coverage::of(
+            recap.period_start,
+            recap.period_end,
+            recap.entry_date,
+            recap.exit_date,
+        )
+        .map_or((recap.period_start, recap.period_end), |c| (c.from, c.to));
         println!(
             "  {:<10} {}  du {} au {}  brut {:>14}  charges patronales {:>14}  non éligible {:>12}",
             recap.matricule,
             recap.year,
-            recap.period_start.format("%d/%m/%Y"),
-            recap.period_end.format("%d/%m/%Y"),
+            from.format("%d/%m/%Y"),
+            to.format("%d/%m/%Y"),
             recap.total_gross.to_french(),
             recap.total_employer_charges.to_french(),
             recap.non_eligible_gross.to_french()
@@ -142,18 +182,35 @@ pub async fn import_payroll(config: &Config, args: ImportPayrollArgs) -> anyhow:
     for w in &summary.import.warnings {
         println!("  avertissement [{}] {}", w.code, w.message_fr);
     }
+    if !detailed {
+        // Warnings by code: how many employees, and the first one as an example.
+        let mut by_code: std::collections::BTreeMap<&str, (usize, &str)> = Default::default();
+        for w in recaps.iter().flat_map(|r| &r.warnings) {
+            let entry = by_code
+                .entry(w.code.as_str())
+                .or_insert((0, w.message_fr.as_str()));
+            entry.0 += 1;
+        }
+        if by_code.is_empty() {
+            println!("  aucun avertissement");
+        }
+        for (code, (count, example)) in by_code {
+            println!("  avertissement [{code}] × {count} (par exemple : {example})");
+        }
+        println!("  détail par salarié : relancer avec --detail");
+    }
     if summary.already_imported {
         println!("fichier déjà importé : rien n'est enregistré");
     } else if summary.applied {
-        println!(
-            "{} récapitulatif(s) enregistré(s)",
-            summary.import.recaps.len()
-        );
+        println!("{} récapitulatif(s) enregistré(s)", recaps.len());
     } else {
         println!("simulation : rien n'est enregistré");
     }
     Ok(())
 }
+
+/// Up to this many employees, an import lists each one; beyond, warnings are summed up by code.
+pub const DETAIL_UP_TO: usize = 50;
 
 pub async fn payroll(config: &Config, cmd: PayrollCmd) -> anyhow::Result<()> {
     let ledger = open_ledger(config).await?;

@@ -20,6 +20,7 @@ pub mod domain;
 pub mod http;
 pub mod import;
 pub mod payroll;
+pub mod sheet;
 pub mod signing;
 pub mod store;
 pub mod template;

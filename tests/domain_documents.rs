@@ -420,6 +420,8 @@ fn the_checklist_lists_each_applicable_objective_and_line_with_what_is_missing()
             period_start: date(2026, 1, 1),
             period_end: date(2026, 12, 31),
             gross_total: Money::from_cents(5_563_125),
+            entry_date: None,
+            exit_date: None,
             source_sha256: Some(sha('f')),
         }],
         ..FlagInputs::default()

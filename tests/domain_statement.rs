@@ -592,6 +592,8 @@ fn recap(
         period_start: date(start.0, start.1, start.2),
         period_end: date(end.0, end.1, end.2),
         gross_total: Money::from_cents(gross),
+        entry_date: None,
+        exit_date: None,
         source_sha256: None,
     }
 }

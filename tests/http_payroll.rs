@@ -3,6 +3,7 @@
 //! anonymisation key, and internal cost lines declared from a recap.
 
 mod common;
+mod hostile;
 
 use care_ledger::actor::Role;
 use care_ledger::domain::Finess;
@@ -704,7 +705,108 @@ async fn declaring_from_a_recap_that_is_not_there_names_the_field_and_appends_no
     assert_eq!(h.store.stream_version(&stream).await.unwrap(), before);
 }
 
+/// The far-cell files of the security review (without the readers' bounds, each made the process
+/// abort) and a decompression bomb: 422 naming the sheet from every upload endpoint, nothing appended,
+/// and the service keeps answering.
+async fn far_cell_and_bomb_files_are_a_422_and_the_service_keeps_answering(h: &Harness) {
+    seed_statements(h).await;
+    let app = TestApp::spawn(h, None, 4 * 1024 * 1024).await;
+    let (establishment, _) = token(h, Role::Etablissement, Some(&own())).await;
+    let (admin, _) = token(h, Role::Admin, None).await;
+    let position = h.store.head().await.unwrap().unwrap().position;
+    let recaps = format!("{}?dry_run=true", recaps_path(&own()));
+    let uploads: Vec<(&str, &str, String, Vec<u8>)> = vec![
+        (
+            "/api/templates/import?dry_run=true",
+            "Synthèse",
+            "XFD1048576".into(),
+            hostile::far_cell_xlsx("Synthèse", "x", "XFD1048576"),
+        ),
+        (
+            "/api/templates/import?dry_run=true",
+            "Synthèse",
+            "BXX1048576".into(),
+            hostile::far_cell_xlsx("Synthèse", "x", "BXX1048576"),
+        ),
+        (
+            recaps.as_str(),
+            "Feuil1",
+            "XFD1048576".into(),
+            hostile::far_cell_xlsx("Feuil1", "x", "XFD1048576"),
+        ),
+        (
+            recaps.as_str(),
+            "Feuil1",
+            "BXX1048576".into(),
+            hostile::far_cell_xlsx("Feuil1", "x", "BXX1048576"),
+        ),
+        (
+            recaps.as_str(),
+            "Feuil1",
+            "SS1000000".into(),
+            hostile::far_cell_xlsx("Feuil1", "Période du 01/01/2024 au 31/12/2024", "SS1000000"),
+        ),
+        (
+            recaps.as_str(),
+            "",
+            "bombe".into(),
+            hostile::bomb_xlsx(900, 1_000_000),
+        ),
+        (
+            "/api/templates/import?dry_run=true",
+            "",
+            "bombe".into(),
+            hostile::bomb_xlsx(900, 1_000_000),
+        ),
+    ];
+    for (path, sheet, what, bytes) in &uploads {
+        let response = app
+            .upload(path, Some(&establishment), "classeur.xlsx", bytes)
+            .await;
+        assert_eq!(
+            response.status(),
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "{path} {what}"
+        );
+        let body = problem(response).await;
+        let text = body.to_string();
+        if sheet.is_empty() {
+            assert!(text.contains("bombe de décompression"), "{what}: {body:#}");
+        } else {
+            assert!(
+                text.contains(&format!("feuille « {sheet} »")),
+                "{path} {what}: {body:#}"
+            );
+        }
+        // Still answering.
+        let alive = app.get("/api/candidates", Some(&admin)).await;
+        assert_eq!(alive.status(), StatusCode::OK, "after {path} {what}");
+    }
+    // The candidate base import too (admin).
+    let response = app
+        .upload(
+            "/api/candidates/import",
+            Some(&admin),
+            "base.xlsx",
+            &hostile::far_cell_xlsx("Candidats", "candidate_finess", "XFD1048576"),
+        )
+        .await;
+    assert_eq!(response.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(problem(response)
+        .await
+        .to_string()
+        .contains("feuille « Candidats »"));
+    assert_eq!(
+        h.store.head().await.unwrap().unwrap().position,
+        position,
+        "nothing appended"
+    );
+    let alive = app.get("/api/candidates", Some(&admin)).await;
+    assert_eq!(alive.status(), StatusCode::OK);
+}
+
 on_both_engines!(
+    far_cell_and_bomb_files_are_a_422_and_the_service_keeps_answering,
     the_seed_recap_imports_over_http_with_its_figures_to_the_cent_and_its_warnings,
     the_same_recap_twice_appends_nothing_and_a_dry_run_appends_nothing,
     a_broken_recap_is_a_422_naming_the_cell_or_the_reason_and_appends_nothing,

@@ -15,7 +15,132 @@ use common::Harness;
 on_both_engines!(
     a_recap_file_imports_once_and_feeds_the_flags,
     a_broken_or_duplicate_recap_appends_nothing,
+    a_recap_of_twelve_thousand_employees_imports_in_one_transaction_and_a_duplicate_appends_nothing,
 );
+
+/// A livre de paie of `employees` rows (one per employee), as CSV; `duplicate_last` repeats the first
+/// matricule on the last row (a refusal found only at the very end).
+fn livre(employees: usize, year: i32) -> String {
+    let mut text = format!(
+        "Livre de paie\nPériode du 01/01/{year} au 31/12/{year}\n\
+         MATRICULE;NOM;0005 Salaire de base;1010 Prime;TOTAL BRUT;2030 Vieillesse PAT;TOTAL PATRONAL\n"
+    );
+    for e in 0..employees {
+        let base = 30_000 + (e % 997) as i64;
+        text.push_str(&format!(
+            "M{e:06};NOM{e};{base},00;100,00;{},00;1 000,00;1 000,00\n",
+            base + 100
+        ));
+    }
+    text
+}
+
+async fn a_recap_of_twelve_thousand_employees_imports_in_one_transaction_and_a_duplicate_appends_nothing(
+    h: &Harness,
+) {
+    // Above the 10 000 events one append takes (it used to fail with « too many events in one
+    // append » while the dry run said it would succeed).
+    let ledger = ledger(h).await;
+    let (daf, f) = daf();
+    let position = h
+        .store
+        .head()
+        .await
+        .unwrap()
+        .map(|g| g.position)
+        .unwrap_or(0);
+    // The same file with the first employee again on its last row: refused, nothing appended.
+    let mut duplicate = livre(12_000, 2025);
+    duplicate.push_str("M000000;NOM0;1,00;;1,00;;0,00\n");
+    let refused = ledger
+        .import_payroll(
+            &daf,
+            &f,
+            "livre.csv",
+            duplicate.as_bytes(),
+            true,
+            &RequestMeta::new("d1"),
+        )
+        .await;
+    assert!(
+        matches!(&refused, Err(LedgerError::InvalidFile { message, .. }) if message.contains("M000000")),
+        "{refused:?}"
+    );
+    let text = livre(12_000, 2025);
+    let dry = ledger
+        .import_payroll(
+            &daf,
+            &f,
+            "livre.csv",
+            text.as_bytes(),
+            true,
+            &RequestMeta::new("d2"),
+        )
+        .await
+        .unwrap();
+    assert_eq!((dry.import.recaps.len(), dry.applied), (12_000, false));
+    assert_eq!(
+        h.store
+            .head()
+            .await
+            .unwrap()
+            .map(|g| g.position)
+            .unwrap_or(0),
+        position
+    );
+    let done = ledger
+        .import_payroll(
+            &daf,
+            &f,
+            "livre.csv",
+            text.as_bytes(),
+            false,
+            &RequestMeta::new("i1"),
+        )
+        .await
+        .unwrap();
+    assert!(done.applied);
+    assert_eq!(done.import.recaps.len(), 12_000);
+    assert_eq!(
+        h.store.stream_version("payroll/840000194").await.unwrap(),
+        12_000
+    );
+    let events = h
+        .store
+        .read_stream("payroll/840000194", ReadBound::all())
+        .await
+        .unwrap();
+    assert_eq!(events.first().unwrap().event_type, "PayrollRecapImported");
+    assert!(events.last().unwrap().payload.contains("\"M011999\""));
+    assert_eq!(
+        (
+            events.first().unwrap().position,
+            events.last().unwrap().position
+        ),
+        (position + 1, position + 12_000),
+        "contiguous, in file order"
+    );
+    let book = ledger.payroll_book(&daf, &f).await.unwrap();
+    assert_eq!(book.recaps.len(), 12_000);
+    // The same file again: nothing.
+    let again = ledger
+        .import_payroll(
+            &daf,
+            &f,
+            "livre.csv",
+            text.as_bytes(),
+            false,
+            &RequestMeta::new("i2"),
+        )
+        .await
+        .unwrap();
+    assert!(again.already_imported && !again.applied);
+    assert!(care_ledger::store::verify::verify(&h.store, None)
+        .await
+        .unwrap()
+        .problem
+        .is_none());
+}
 
 async fn ledger(h: &Harness) -> Ledger {
     common::sample_ledger(h).await

@@ -139,10 +139,24 @@ fn departure_payments_are_non_eligible_gross_and_the_exit_date_prorates() {
         ),
         "{text}"
     );
-    // SPEC.md §5 (our rule): non-eligible charges = charges × non-eligible gross ÷ gross, unrounded.
+    // SPEC.md §5 (our rule), computed once, by the domain: non-eligible charges = charges ×
+    // non-eligible gross ÷ gross, unrounded, on the annualised figures the line takes from the recap.
+    let line = care_ledger::domain::statement::InternalCostLine {
+        matricule: e.matricule.clone(),
+        year: e.year,
+        objective: care_ledger::domain::ObjectiveCode::parse("D1.O1.A").unwrap(),
+        nature: "COUTS_INTERNES".into(),
+        contribution: "test".into(),
+        gross_annualised: p.annualised_gross,
+        employer_charges: p.annualised_charges,
+        non_eligible_gross: p.annualised_non_eligible_gross,
+        hours_productive: rust_decimal::Decimal::from(1607),
+        hours_on_action: rust_decimal::Decimal::from(100),
+    };
     assert_eq!(
-        e.non_eligible_charges(),
-        e.total_employer_charges.value() * e.non_eligible_gross.value() / e.total_gross.value()
+        line.rows().non_eligible_charges.value(),
+        p.annualised_charges.value() * p.annualised_non_eligible_gross.value()
+            / p.annualised_gross.value()
     );
 }
 

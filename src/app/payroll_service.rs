@@ -11,7 +11,10 @@ use crate::domain::statement::{
 };
 use crate::domain::{DomainId, Finess, Matricule, Money};
 use crate::payroll::{self, AnonymisationKey, Limits, PayrollImport, PayrollRecap, RubriqueRules};
-use crate::store::hash::sha256_hex;
+use crate::store::hash::{canonical_json, sha256_hex};
+use crate::store::{
+    EventMetadata, ExpectedVersion, NewEvent, StoreError, WriteTx, MAX_PAYLOAD_BYTES,
+};
 use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -99,11 +102,14 @@ pub struct PayrollImportSummary {
 
 /// A payroll file as kept by the store: its format from its content, else a generic binary type (the
 /// importer has already read it, so it is a recap or a key whatever its name).
-fn kept_file(file_name: &str, bytes: &[u8]) -> crate::store::DocumentBlob {
-    let media = crate::domain::statement::documents::sniff_media_type(file_name, bytes)
+fn kept_file(
+    file_name: &str,
+    bytes: impl Into<Vec<u8>> + AsRef<[u8]>,
+) -> crate::store::DocumentBlob {
+    let media = crate::domain::statement::documents::sniff_media_type(file_name, bytes.as_ref())
         .map(|m| m.mime())
         .unwrap_or("application/octet-stream");
-    crate::store::DocumentBlob::new(media, bytes.to_vec())
+    crate::store::DocumentBlob::new(media, bytes.into())
 }
 
 /// What an anonymisation key import did.
@@ -180,8 +186,9 @@ pub(crate) fn may_read(access: &Access) -> Result<(), LedgerError> {
 
 impl Ledger {
     /// Imports a payroll recap file for a candidate: every employee's recap becomes a
-    /// `PayrollRecapImported` event, all in one transaction. The same file twice imports once; a
-    /// second recap for the same employee and year is refused; a broken file appends nothing.
+    /// `PayrollRecapImported` event, all in one transaction (all or nothing). The same file twice
+    /// imports once; a second recap for the same employee and year is refused; a broken file appends
+    /// nothing. A dry run runs every check of the real import and appends nothing.
     pub async fn import_payroll(
         &self,
         access: &Access,
@@ -191,13 +198,47 @@ impl Ledger {
         dry_run: bool,
         request: &RequestMeta,
     ) -> Result<PayrollImportSummary, LedgerError> {
+        self.import_payroll_with_progress(
+            access,
+            finess,
+            file_name,
+            bytes.to_vec(),
+            dry_run,
+            request,
+            &ImportProgress::default(),
+        )
+        .await
+    }
+
+    /// As [`Ledger::import_payroll`], taking the file's bytes (kept as the supporting document without
+    /// a copy: the 100 000-employee benchmark recap is 123 MiB) and counting the employees read and written
+    /// in `progress` (the CLI shows it while a large recap imports).
+    #[allow(clippy::too_many_arguments)]
+    pub async fn import_payroll_with_progress(
+        &self,
+        access: &Access,
+        finess: &Finess,
+        file_name: &str,
+        bytes: Vec<u8>,
+        dry_run: bool,
+        request: &RequestMeta,
+        progress: &ImportProgress,
+    ) -> Result<PayrollImportSummary, LedgerError> {
         may_import(access)?;
         self.candidate(access, finess).await?;
         // Reading a workbook is CPU work (seconds for a large livre de paie): off the async workers.
-        let (name, owned) = (file_name.to_string(), bytes.to_vec());
-        let parsed = tokio::task::spawn_blocking(move || {
+        let name = file_name.to_string();
+        let read_counter = progress.read.clone();
+        let joined = tokio::task::spawn_blocking(move || {
             let rules = RubriqueRules::load_default();
-            payroll::import_bytes(&name, &owned, &rules, &Limits::default())
+            let parsed = payroll::import_bytes_counting(
+                &name,
+                &bytes,
+                &rules,
+                &Limits::default(),
+                &read_counter,
+            );
+            (parsed, bytes)
         })
         .await
         .map_err(|e| {
@@ -207,77 +248,50 @@ impl Ledger {
                 message: "fichier illisible : la lecture s'est interrompue".into(),
             }
         })?;
+        let (parsed, bytes) = joined;
         let import = parsed.map_err(|e| LedgerError::InvalidFile {
             file: file_name.to_string(),
             message: e.to_string(),
         })?;
         let stream = payroll_stream(finess);
-        let (_, book) = self.payroll.load(&stream).await?;
+        // The read model's state, shared (a candidate's book may hold 100 000 recaps: no copy).
+        let book = self.payroll.load_shared(&stream).await?;
         let sha = import.source_sha256.clone();
+        let already_imported = book.state.files.contains(&sha);
+        // Every check of the real import, dry run included.
+        if !already_imported {
+            check_importable(file_name, &import, &book.state)?;
+        }
         let mut summary = PayrollImportSummary {
             source_sha256: sha.clone(),
             file_name: file_name.to_string(),
-            already_imported: book.files.contains(&sha),
+            already_imported,
             applied: false,
             import,
         };
         if summary.already_imported || dry_run {
             return Ok(summary);
         }
-        let events: Vec<PayrollEvent> = summary
-            .import
-            .recaps
-            .iter()
-            .map(|recap| PayrollEvent::PayrollRecapImported {
-                schema_version: 1,
-                source_sha256: sha.clone(),
-                file_name: file_name.to_string(),
-                recap: Box::new(recap.clone()),
-            })
-            .collect();
-        let file = file_name.to_string();
-        // The file itself is kept as a supporting document, in the same transaction as its recaps.
-        let blob = kept_file(file_name, bytes);
-        let file_sha = sha.clone();
-        self.payroll
-            .execute_with_documents(
-                &stream,
-                request.expected_version,
-                &request.metadata_for(&access.actor),
-                &(&sha, "payroll"),
-                std::slice::from_ref(&blob),
-                move |book: &PayrollBook, _| {
-                    if book.files.contains(&file_sha) {
-                        return Ok(Vec::new());
-                    }
-                    for event in &events {
-                        if let PayrollEvent::PayrollRecapImported { recap, .. } = event {
-                            if book
-                                .recaps
-                                .contains_key(&(recap.matricule.clone(), recap.year))
-                            {
-                                return Err(LedgerError::InvalidFile {
-                                    file: file.clone(),
-                                    message: format!(
-                                        "un récapitulatif {} existe déjà pour le matricule {} : un seul récapitulatif par salarié et par an",
-                                        recap.year, recap.matricule
-                                    ),
-                                });
-                            }
-                        }
-                    }
-                    Ok(events)
-                },
-            )
-            .await
-            .map_err(|e| match e {
-                super::CommandError::Rejected(err) => err,
-                super::CommandError::Store(s) => LedgerError::Store(s),
-                super::CommandError::Decode { position, reason } => {
-                    LedgerError::Store(crate::store::StoreError::Corrupt { position, reason })
-                }
-            })?;
-        summary.applied = true;
+        let recaps = std::sync::Arc::new(std::mem::take(&mut summary.import.recaps));
+        let job = ImportJob {
+            stream: stream.clone(),
+            known_version: book.version,
+            expected_version: request.expected_version,
+            metadata: request.metadata_for(&access.actor),
+            file_name: file_name.to_string(),
+            sha: sha.clone(),
+            // The file itself is kept as a supporting document, in the same transaction.
+            blob: kept_file(file_name, bytes),
+            recaps: recaps.clone(),
+            written: progress.written.clone(),
+        };
+        drop(book);
+        let appended = self
+            .store()
+            .write(move |tx: &mut WriteTx| Box::pin(job.run(tx)))
+            .await?;
+        summary.import.recaps = std::sync::Arc::try_unwrap(recaps).unwrap_or_else(|a| (*a).clone());
+        summary.applied = appended;
         Ok(summary)
     }
 
@@ -506,6 +520,8 @@ pub(crate) fn payroll_flag_inputs_of(book: &PayrollBook) -> PayrollFlagInputs {
             period_start: r.period_start,
             period_end: r.period_end,
             gross_total: r.total_gross,
+            entry_date: r.entry_date,
+            exit_date: r.exit_date,
             source_sha256: book.recap_sources.get(key).cloned(),
         })
         .collect();
@@ -516,4 +532,244 @@ pub(crate) fn payroll_flag_inputs_of(book: &PayrollBook) -> PayrollFlagInputs {
             .collect()
     });
     (recaps, key)
+}
+
+/// Most recaps one import may append, all in one transaction: one event per employee and year. A
+/// 100 000-employee recap (AP-HP employs about as many) passes with room to spare; the store takes
+/// them in chunks of [`APPEND_CHUNK`] events.
+pub const MAX_RECAPS_PER_IMPORT: usize = 250_000;
+
+/// Events appended per call to the store inside the import's one transaction: each chunk's events are
+/// serialised, inserted and dropped before the next (memory bounded by a chunk, not by the file).
+pub const APPEND_CHUNK: usize = 1_000;
+
+/// What an import has done so far, for a progress line: employees read, then written.
+#[derive(Debug, Default, Clone)]
+pub struct ImportProgress {
+    pub read: std::sync::Arc<std::sync::atomic::AtomicUsize>,
+    pub written: std::sync::Arc<std::sync::atomic::AtomicUsize>,
+}
+
+/// The same JSON as [`PayrollEvent::PayrollRecapImported`], serialised from a borrowed recap (a
+/// recap is never copied to be appended).
+#[derive(Serialize)]
+#[serde(tag = "type")]
+enum PayrollEventRef<'a> {
+    PayrollRecapImported {
+        schema_version: u16,
+        source_sha256: &'a str,
+        file_name: &'a str,
+        recap: &'a PayrollRecap,
+    },
+}
+
+fn recap_event(
+    sha: &str,
+    file_name: &str,
+    recap: &PayrollRecap,
+) -> Result<NewEvent, serde_json::Error> {
+    let payload = serde_json::to_value(PayrollEventRef::PayrollRecapImported {
+        schema_version: 1,
+        source_sha256: sha,
+        file_name,
+        recap,
+    })?;
+    Ok(NewEvent::new("PayrollRecapImported", 1, payload))
+}
+
+/// Every check an import runs before it appends, the dry run included: the number of recaps within
+/// [`MAX_RECAPS_PER_IMPORT`], each employee's event within the store's size limit, no recap of an
+/// employee and year already imported.
+fn check_importable(
+    file_name: &str,
+    import: &PayrollImport,
+    book: &PayrollBook,
+) -> Result<(), LedgerError> {
+    let refuse = |message: String| LedgerError::InvalidFile {
+        file: file_name.to_string(),
+        message,
+    };
+    if import.recaps.len() > MAX_RECAPS_PER_IMPORT {
+        return Err(refuse(format!(
+            "{} récapitulatifs dans le fichier, au-delà du maximum de {MAX_RECAPS_PER_IMPORT} par import : \
+             scindez le fichier",
+            import.recaps.len()
+        )));
+    }
+    for recap in &import.recaps {
+        if book
+            .recaps
+            .contains_key(&(recap.matricule.clone(), recap.year))
+        {
+            return Err(refuse(format!(
+                "un récapitulatif {} existe déjà pour le matricule {} : un seul récapitulatif par salarié et par an",
+                recap.year, recap.matricule
+            )));
+        }
+        // Rubriques × their labels: a recap's event must stay within the store's limit per event.
+        let size = serde_json::to_vec(recap)
+            .map(|v| v.len())
+            .unwrap_or(usize::MAX);
+        if size > MAX_PAYLOAD_BYTES - 4_096 {
+            return Err(refuse(format!(
+                "salarié {} : récapitulatif de {size} octets une fois enregistré, au-delà du maximum \
+                 de {} octets par salarié ({} rubriques ; {})",
+                recap.matricule,
+                MAX_PAYLOAD_BYTES - 4_096,
+                recap.rubriques.len(),
+                recap.source
+            )));
+        }
+    }
+    Ok(())
+}
+
+/// The write job of an import: inside one transaction, the idempotency key, the stream caught up and
+/// checked again, the file kept, then the events appended chunk by chunk.
+struct ImportJob {
+    stream: String,
+    known_version: i64,
+    expected_version: Option<i64>,
+    metadata: EventMetadata,
+    file_name: String,
+    sha: String,
+    blob: crate::store::DocumentBlob,
+    recaps: std::sync::Arc<Vec<PayrollRecap>>,
+    written: std::sync::Arc<std::sync::atomic::AtomicUsize>,
+}
+
+impl ImportJob {
+    /// `Ok(true)` when appended, `Ok(false)` when this file (or this request) was already recorded.
+    async fn run(self, tx: &mut WriteTx) -> Result<bool, LedgerError> {
+        let fingerprint = sha256_hex(
+            format!(
+                "{}|{}|{}|{}",
+                self.stream,
+                self.metadata.actor,
+                self.metadata.role.as_str(),
+                canonical_json(&serde_json::json!([self.sha, "payroll"]))
+            )
+            .as_bytes(),
+        );
+        if let Some(key) = &self.metadata.idempotency_key {
+            let scope = crate::store::IdempotencyScope::of(&self.stream, self.metadata.role);
+            if let Some((_, stored)) = tx.find_idempotency_key(&scope, key).await? {
+                if stored != fingerprint {
+                    return Err(StoreError::IdempotencyConflict { key: key.clone() }.into());
+                }
+                return Ok(false);
+            }
+        }
+        let mut version = tx.stream_version(&self.stream).await?;
+        if let Some(expected) = self.expected_version {
+            if expected != version {
+                return Err(StoreError::Conflict {
+                    stream_id: self.stream.clone(),
+                    expected: ExpectedVersion::Exact(expected),
+                    actual: version,
+                }
+                .into());
+            }
+        }
+        // Events recorded since the checks were made (another import of the same candidate).
+        if version != self.known_version {
+            for event in tx
+                .read_stream_after(&self.stream, self.known_version)
+                .await?
+            {
+                let Ok(PayrollEvent::PayrollRecapImported {
+                    source_sha256,
+                    recap,
+                    ..
+                }) = serde_json::from_str::<PayrollEvent>(&event.payload)
+                else {
+                    continue;
+                };
+                if source_sha256 == self.sha {
+                    return Ok(false);
+                }
+                if self
+                    .recaps
+                    .iter()
+                    .any(|r| r.matricule == recap.matricule && r.year == recap.year)
+                {
+                    return Err(LedgerError::InvalidFile {
+                        file: self.file_name.clone(),
+                        message: format!(
+                            "un récapitulatif {} existe déjà pour le matricule {} : un seul récapitulatif par salarié et par an",
+                            recap.year, recap.matricule
+                        ),
+                    });
+                }
+            }
+        }
+        tx.put_document(&self.blob).await?;
+        // The idempotency key is recorded with the first chunk (the whole import is one transaction:
+        // either every chunk is there or none).
+        let mut metadata = self.metadata.clone();
+        for chunk in self.recaps.chunks(APPEND_CHUNK) {
+            let mut events = Vec::with_capacity(chunk.len());
+            for recap in chunk {
+                events.push(recap_event(&self.sha, &self.file_name, recap).map_err(|e| {
+                    LedgerError::Store(StoreError::Corrupt {
+                        position: 0,
+                        reason: e.to_string(),
+                    })
+                })?);
+            }
+            let result = tx
+                .append_with_fingerprint(
+                    &self.stream,
+                    ExpectedVersion::Exact(version),
+                    &events,
+                    &metadata,
+                    metadata
+                        .idempotency_key
+                        .as_ref()
+                        .map(|_| fingerprint.clone()),
+                )
+                .await?;
+            version = result.last_version;
+            metadata.idempotency_key = None;
+            self.written
+                .fetch_add(chunk.len(), std::sync::atomic::Ordering::Relaxed);
+        }
+        Ok(true)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_event_serialised_from_a_borrowed_recap_is_the_stored_event() {
+        let import = payroll::import_bytes(
+            "seed.csv",
+            &std::fs::read(
+                std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+                    .join("fixtures/payroll/seed_003_recap.csv"),
+            )
+            .unwrap(),
+            &RubriqueRules::load_default(),
+            &Limits::default(),
+        )
+        .unwrap();
+        let recap = &import.recaps[0];
+        let owned = PayrollEvent::PayrollRecapImported {
+            schema_version: 1,
+            source_sha256: "abc".into(),
+            file_name: "seed.csv".into(),
+            recap: Box::new(recap.clone()),
+        };
+        let borrowed = recap_event("abc", "seed.csv", recap).unwrap();
+        assert_eq!(
+            canonical_json(&borrowed.payload),
+            canonical_json(&serde_json::to_value(&owned).unwrap())
+        );
+        assert_eq!(
+            (borrowed.event_type.as_str(), borrowed.schema_version),
+            PayrollBook::event_type(&owned)
+        );
+    }
 }

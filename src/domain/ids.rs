@@ -32,18 +32,23 @@ impl Finess {
         if value.chars().count() != 9 {
             return Err(IdError::FinessLength(text.trim().to_string()));
         }
-        let bytes = value.as_bytes();
-        let corsica = &value[..2] == "2A" || &value[..2] == "2B";
-        let digits_part: String = if corsica {
-            format!("20{}", &value[2..8])
-        } else {
-            value[..8].to_string()
+        // Nine ASCII characters before any position is read (`aé1234567` has nine characters but
+        // ten bytes: no byte slicing on input).
+        let Ok(bytes) = <[u8; 9]>::try_from(value.as_bytes()) else {
+            return Err(IdError::FinessCharacters(text.trim().to_string()));
         };
-        if !digits_part.bytes().all(|b| b.is_ascii_digit()) || !bytes[8].is_ascii_digit() {
+        let corsica = bytes[0] == b'2' && matches!(bytes[1], b'A' | b'B');
+        let mut digits_part = [0u8; 8];
+        digits_part.copy_from_slice(&bytes[..8]);
+        if corsica {
+            digits_part[1] = b'0';
+        }
+        if !digits_part.iter().all(u8::is_ascii_digit) || !bytes[8].is_ascii_digit() {
             return Err(IdError::FinessCharacters(text.trim().to_string()));
         }
+        let digits_part: String = digits_part.iter().map(|b| char::from(*b)).collect();
         let expected = luhn_check_digit(&digits_part);
-        if bytes[8] as char != expected {
+        if char::from(bytes[8]) != expected {
             return Err(IdError::FinessCheckDigit { value, expected });
         }
         Ok(Finess(value))
@@ -51,8 +56,11 @@ impl Finess {
 
     /// Completes eight characters with their check digit (fixtures and tests build valid numbers so).
     pub fn with_check_digit(first_eight: &str) -> Result<Finess, IdError> {
-        let digits_part = if first_eight.starts_with("2A") || first_eight.starts_with("2B") {
-            format!("20{}", &first_eight[2..])
+        let corsica = first_eight
+            .strip_prefix("2A")
+            .or_else(|| first_eight.strip_prefix("2B"));
+        let digits_part = if let Some(rest) = corsica {
+            format!("20{rest}")
         } else {
             first_eight.to_string()
         };

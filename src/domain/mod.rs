@@ -2,6 +2,7 @@
 pub mod attainment;
 pub mod candidate;
 pub mod catalogue;
+pub mod full_year;
 pub mod ids;
 pub mod money;
 pub mod personal_data;

@@ -249,7 +249,15 @@ pub async fn import_recaps(
     let (name, bytes) = read_file_field(payload, state.config.max_upload_bytes).await?;
     let summary = state
         .ledger
-        .import_payroll(&access, &finess, &name, &bytes, query.dry_run, &meta)
+        .import_payroll_with_progress(
+            &access,
+            &finess,
+            &name,
+            bytes,
+            query.dry_run,
+            &meta,
+            &Default::default(),
+        )
         .await?;
     let result = PayrollImportResult::of(&summary, query.dry_run);
     Ok(if summary.applied {

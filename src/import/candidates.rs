@@ -27,7 +27,6 @@ use crate::domain::candidate::{
 use crate::domain::ids::{DomainId, Finess};
 use crate::domain::money::{parse_decimal_plain, Money, Percent};
 use crate::domain::statement::parse_date;
-use chrono::NaiveDate;
 use std::collections::BTreeMap;
 
 /// Upper bound on rows read from one file (TIGER_STYLE: a limit on everything).
@@ -137,40 +136,47 @@ pub fn read_candidates_csv(file: &str, text: &str) -> Result<Vec<Candidate>, Imp
     build_candidates(file, rows)
 }
 
-/// Reads a candidate base from the bytes of an XLSX workbook (first worksheet).
+/// Reads a candidate base from the bytes of an XLSX workbook (first worksheet), through the bounded
+/// workbook reader ([`crate::sheet`]: bomb guard, the sheet's extent checked before it is read, the
+/// shared cell rules).
 pub fn read_candidates_xlsx(file: &str, bytes: &[u8]) -> Result<Vec<Candidate>, ImportError> {
-    use calamine::{open_workbook_from_rs, Data, Reader, Xlsx};
+    use crate::sheet::{cells, Format, Limits, Workbook};
+    use calamine::Data;
     let file_err = |message: String| ImportError::File {
         file: file.to_string(),
         message,
     };
-    let mut workbook: Xlsx<_> = open_workbook_from_rs(std::io::Cursor::new(bytes))
-        .map_err(|e| file_err(format!("classeur illisible : {e}")))?;
-    let range = workbook
-        .worksheet_range_at(0)
-        .ok_or_else(|| file_err("aucune feuille".into()))?
-        .map_err(|e| file_err(format!("feuille illisible : {e}")))?;
+    let unreadable = |e: crate::sheet::SheetError| file_err(format!("classeur illisible : {e}"));
+    let mut workbook =
+        Workbook::open(file, bytes, &Limits::candidates(), &[Format::Xlsx]).map_err(unreadable)?;
+    if workbook.sheet_names().is_empty() {
+        return Err(file_err("aucune feuille".into()));
+    }
+    let sheet = workbook.read_sheet(0).map_err(unreadable)?;
+    let range = &sheet.range;
     let first_row = range.start().map(|(r, _)| r as usize).unwrap_or(0);
     let first_col = range.start().map(|(_, c)| c as usize).unwrap_or(0);
     let mut header: Option<BTreeMap<&'static str, usize>> = None;
     let mut rows = Vec::new();
-    for (i, cells) in range.rows().enumerate() {
+    for (i, cells_of_row) in range.rows().enumerate() {
         let line = first_row + i + 1;
         let texts: Vec<String> = std::iter::repeat_n(String::new(), first_col)
-            .chain(cells.iter().map(|c| {
+            .chain(cells_of_row.iter().map(|c| {
                 match c {
-                    Data::Empty => String::new(),
-                    Data::String(s) => s.clone(),
-                    Data::Int(n) => n.to_string(),
-                    // A number cell: shortest decimal that reads back as the same f64, then parsed exactly.
-                    Data::Float(f) => format!("{f}"),
                     Data::Bool(b) => if *b { "oui" } else { "non" }.to_string(),
-                    Data::DateTime(d) => excel_serial_to_date(d.as_f64())
+                    // A date cell as the CSV writes it; one converter for every reader.
+                    Data::DateTime(_) => cells::date_with(c, |_| None)
+                        .ok()
+                        .flatten()
                         .map(|d| d.format("%Y-%m-%d").to_string())
                         .unwrap_or_default(),
                     Data::DateTimeIso(s) => s.chars().take(10).collect(),
-                    Data::DurationIso(s) => s.clone(),
-                    Data::Error(e) => format!("#ERREUR {e:?}"),
+                    Data::Error(e) => format!("#ERREUR {e}"),
+                    // Text trimmed later; a number as the shared float rule reads it.
+                    Data::String(s) => s.clone(),
+                    other => cells::cell_text(other)
+                        .map(|t| t.into_owned())
+                        .unwrap_or_default(),
                 }
             }))
             .collect();
@@ -202,15 +208,6 @@ pub fn read_candidates_xlsx(file: &str, bytes: &[u8]) -> Result<Vec<Candidate>, 
         return Err(file_err("fichier vide".into()));
     }
     build_candidates(file, rows)
-}
-
-/// Excel serial day number (1900 system) to a calendar date.
-fn excel_serial_to_date(serial: f64) -> Option<NaiveDate> {
-    let days = serial.floor();
-    if !(1.0..=2_958_465.0).contains(&days) {
-        return None;
-    }
-    NaiveDate::from_ymd_opt(1899, 12, 30)?.checked_add_days(chrono::Days::new(days as u64))
 }
 
 fn column_index(

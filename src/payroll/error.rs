@@ -1,61 +1,8 @@
 //! Errors of the payroll import. Every error about a value names its cell: `Feuil1!C12` in a workbook,
 //! `recap.csv ligne 12 colonne 3 (C)` in a CSV file.
 
-use serde::{Deserialize, Serialize};
-use std::fmt;
-
-/// Where a value was read.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct CellRef {
-    pub sheet: String,
-    /// Zero-based row and column in the sheet.
-    pub row: u32,
-    pub col: u32,
-    /// For CSV files: the physical line of the record (1-based), which differs from the row when a
-    /// quoted field spans several lines.
-    pub csv_line: Option<u64>,
-}
-
-impl CellRef {
-    pub fn a1(&self) -> String {
-        format!("{}{}", column_letters(self.col), self.row + 1)
-    }
-}
-
-impl fmt::Display for CellRef {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self.csv_line {
-            Some(line) => write!(
-                f,
-                "{} ligne {} colonne {} ({})",
-                self.sheet,
-                line,
-                self.col + 1,
-                column_letters(self.col)
-            ),
-            None => {
-                if self.sheet.chars().all(|c| c.is_alphanumeric() || c == '_') {
-                    write!(f, "{}!{}", self.sheet, self.a1())
-                } else {
-                    write!(f, "'{}'!{}", self.sheet.replace('\'', "''"), self.a1())
-                }
-            }
-        }
-    }
-}
-
-/// `0` → `A`, `25` → `Z`, `26` → `AA`.
-pub fn column_letters(col: u32) -> String {
-    let mut n = col as u64 + 1;
-    let mut out = Vec::new();
-    while n > 0 {
-        let rem = ((n - 1) % 26) as u8;
-        out.push(b'A' + rem);
-        n = (n - 1) / 26;
-    }
-    out.reverse();
-    String::from_utf8(out).unwrap_or_default()
-}
+pub use crate::sheet::error::{column_letters, CellRef};
+use crate::sheet::{CellValueError, SheetError};
 
 /// What is wrong with one cell.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -96,27 +43,29 @@ pub enum PayrollError {
     },
     #[error("fichier trop volumineux : {size_bytes} octets (maximum {max_bytes} octets)")]
     FileTooLarge { size_bytes: u64, max_bytes: u64 },
-    #[error(
-        "feuille « {sheet} » : {rows} lignes, au-delà du maximum de {max_rows} lignes par fichier"
-    )]
+    #[error("feuille « {sheet} » : {rows} lignes, au-delà du maximum de {max_rows} lignes")]
     TooManyRows {
         sheet: String,
-        rows: usize,
-        max_rows: usize,
+        rows: u64,
+        max_rows: u64,
     },
     #[error("feuille « {sheet} » : {columns} colonnes, au-delà du maximum de {max_columns}")]
     TooManyColumns {
         sheet: String,
-        columns: usize,
-        max_columns: usize,
+        columns: u64,
+        max_columns: u64,
     },
+    /// A sheet's extent (or a workbook's, all sheets together) beyond the limit: see
+    /// [`SheetError::TooManyCells`].
+    #[error("{0}")]
+    TooManyCells(SheetError),
     #[error("archive refusée, possible bombe de décompression : {detail}")]
     DecompressionBomb { detail: String },
     #[error("fichier protégé par mot de passe : enregistrez-le sans mot de passe avant l'import")]
     PasswordProtected,
     #[error("fichier {format} illisible ou corrompu : {detail}")]
     Corrupt { format: String, detail: String },
-    #[error("format non pris en charge : {0} (attendu .xlsx, .xls, .ods ou .csv)")]
+    #[error("format non pris en charge : {0} (attendu .xlsx, .xls, .ods, .xml ou .csv)")]
     UnsupportedFormat(String),
     #[error("{at} : {problem}")]
     Cell { at: CellRef, problem: CellProblem },
@@ -129,8 +78,18 @@ pub enum PayrollError {
         "{at} : matricule du salarié introuvable (ligne « Salarié(s) de … » ou « Matricule : … »)"
     )]
     MissingMatricule { at: CellRef },
-    #[error("{at} : période introuvable (ligne « Période du JJ/MM/AAAA au JJ/MM/AAAA »)")]
+    #[error(
+        "{at} : période introuvable (ligne « Période du JJ/MM/AAAA au JJ/MM/AAAA » ou « De novembre 2024 \
+         à décembre 2024 », colonnes de début et de fin de période, ou année dans le titre ou le nom \
+         de la feuille)"
+    )]
     MissingPeriod { at: CellRef },
+    #[error(
+        "{at} : « {title} » : ces montants sont des cumuls depuis le début de l'année, sans période \
+         écrite. Sur quelle période portent-ils exactement (du 1er janvier à quelle date) ? Ajoutez au-dessus \
+         du tableau une ligne « Période du JJ/MM/AAAA au JJ/MM/AAAA » : la période n'est jamais devinée."
+    )]
+    YearToDate { at: CellRef, title: String },
     #[error("{at} : ligne « Total … Brut » introuvable pour le salarié {matricule}")]
     MissingGrossTotal { at: CellRef, matricule: String },
     #[error(
@@ -147,6 +106,56 @@ pub enum PayrollError {
     },
     #[error("fichier de règles des rubriques : {0}")]
     Rules(String),
+}
+
+impl From<CellValueError> for CellProblem {
+    fn from(e: CellValueError) -> CellProblem {
+        match e {
+            CellValueError::Ambiguous(t) => CellProblem::Ambiguous(t),
+            CellValueError::Malformed(t) => CellProblem::Malformed(t),
+            CellValueError::TooManyDecimals(t) => CellProblem::TooManyDecimals(t),
+            CellValueError::OutOfRange(t) => CellProblem::OutOfRange(t),
+            CellValueError::SpreadsheetError(t) => CellProblem::SpreadsheetError(t),
+            CellValueError::BadDate(t) => CellProblem::BadDate(t),
+        }
+    }
+}
+
+impl From<SheetError> for PayrollError {
+    fn from(e: SheetError) -> PayrollError {
+        match e {
+            SheetError::FileTooLarge {
+                size_bytes,
+                max_bytes,
+            } => PayrollError::FileTooLarge {
+                size_bytes,
+                max_bytes,
+            },
+            SheetError::TooManyRows {
+                sheet,
+                rows,
+                max_rows,
+            } => PayrollError::TooManyRows {
+                sheet,
+                rows,
+                max_rows,
+            },
+            SheetError::TooManyColumns {
+                sheet,
+                columns,
+                max_columns,
+            } => PayrollError::TooManyColumns {
+                sheet,
+                columns,
+                max_columns,
+            },
+            e @ SheetError::TooManyCells { .. } => PayrollError::TooManyCells(e),
+            SheetError::DecompressionBomb { detail } => PayrollError::DecompressionBomb { detail },
+            SheetError::PasswordProtected => PayrollError::PasswordProtected,
+            SheetError::Corrupt { format, detail } => PayrollError::Corrupt { format, detail },
+            SheetError::UnsupportedFormat(f) => PayrollError::UnsupportedFormat(f),
+        }
+    }
 }
 
 impl PayrollError {

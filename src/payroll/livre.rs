@@ -4,6 +4,10 @@
 //! - the header row holds MATRICULE, a total gross column (TOTAL BRUT, BRUT, SALAIRE BRUT) and a total
 //!   employer column (TOTAL PATRONAL, CHARGES PATRONALES); DATE ENTREE, DATE SORTIE, DEBUT/FIN PERIODE,
 //!   TOTAL SALARIAL and identity columns (NOM, PRENOM, EMPLOI…) are optional;
+//! - a column is a rubrique when its header has a rubrique code or words of pay
+//!   (`fixtures/payroll/entetes.toml`); contract numbers, dates, months (« 11/2024 »), counters of
+//!   hours, days, leave or RTT, rates are never summed, nor is a column nothing says is pay (reported as
+//!   `COLONNE_NON_RECONNUE`);
 //! - a rubrique column before the total gross column is a gross rubrique;
 //! - a column whose header ends with `SAL`/`SALARIAL`/`(S)` is the employee part of a contribution,
 //!   `PAT`/`PATRONAL`/`(P)` its employer part; both parts of one rubrique share the rest of the header
@@ -19,12 +23,15 @@ use crate::payroll::block::split_code;
 use crate::payroll::cells::{amount_at, date_at, decimal_at};
 use crate::payroll::error::{CellProblem, PayrollError};
 use crate::payroll::header::{detect, FoundHeader, LivreColumns};
-use crate::payroll::meta::{meta_kind, read_meta_line, MetaKind};
-use crate::payroll::model::{PayrollRecap, Rubrique, RubriqueKind};
+use crate::payroll::meta::{
+    is_year_to_date, meta_kind, period_in_words, read_meta_line, year_in, MetaKind,
+};
+use crate::payroll::model::{PayrollRecap, PayrollWarning, Rubrique, RubriqueKind};
 use crate::payroll::reader::{cell_text, is_empty, Sheet};
 use crate::payroll::recap::{Draft, Period};
 use crate::payroll::rules::{RubriqueRules, RuleEffect};
 use crate::payroll::text::{fold, header_key};
+use chrono::NaiveDate;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Part {
@@ -134,10 +141,14 @@ fn describe(cols: &LivreColumns, rules: &RubriqueRules) -> Vec<RubriqueColumns> 
     out
 }
 
+/// The recaps of a livre de paie sheet, and the warnings about the sheet itself (columns nothing
+/// says are pay, the clue the period was taken from).
 pub fn parse_sheet(
     sheet: &Sheet,
     rules: &RubriqueRules,
-) -> Result<Vec<PayrollRecap>, PayrollError> {
+) -> Result<(Vec<PayrollRecap>, Vec<PayrollWarning>), PayrollError> {
+    let mut sheet_warnings = Vec::new();
+    let mut titles: Vec<(String, crate::payroll::error::CellRef)> = Vec::new();
     let mut recaps = Vec::new();
     let mut sheet_period: Option<Period> = None;
     let mut layout: Option<(LivreColumns, Vec<RubriqueColumns>)> = None;
@@ -150,12 +161,42 @@ pub fn parse_sheet(
             .all(|d| matches!(d, calamine::Data::String(_) | calamine::Data::Empty));
         if all_text {
             if let Some(FoundHeader::Livre(cols)) = detect(r, cells) {
+                if layout.is_none() && sheet_period.is_none() {
+                    sheet_period = clue_period(sheet, &titles, &mut sheet_warnings)?;
+                }
                 if layout.is_none() {
+                    if !cols.unknown.is_empty() {
+                        let names: Vec<String> = cols
+                            .unknown
+                            .iter()
+                            .map(|(c, h)| format!("« {h} » ({})", sheet.cell_ref(r, *c).a1()))
+                            .collect();
+                        sheet_warnings.push(PayrollWarning::new(
+                            "COLONNE_NON_RECONNUE",
+                            format!(
+                                "Feuille « {} » : colonne(s) sans code de rubrique ni libellé de paie reconnu, \
+                                 conservées pour information et jamais additionnées au brut : {}. \
+                                 Si ce sont des rubriques de paie, ajoutez leur libellé à \
+                                 fixtures/payroll/entetes.toml.",
+                                sheet.name,
+                                names.join(", ")
+                            ),
+                            [("feuille", sheet.name.clone()), ("colonnes", names.join(", "))],
+                        ));
+                    }
                     let described = describe(&cols, rules);
                     layout = Some((cols, described));
                 }
                 continue;
             }
+        }
+        if layout.is_none() && all_text {
+            // A title line: it may give the period (in words, a year) or say the figures are cumulated.
+            let text: Vec<String> = cells
+                .iter()
+                .filter_map(|d| cell_text(d).map(|t| t.into_owned()))
+                .collect();
+            titles.push((text.join(" "), sheet.cell_ref(r, 0)));
         }
         match meta_kind(cells) {
             Some(MetaKind::Period) => {
@@ -248,7 +289,76 @@ pub fn parse_sheet(
         }
         recaps.push(draft.finish(&at)?);
     }
-    Ok(recaps)
+    Ok((recaps, sheet_warnings))
+}
+
+/// The period of a livre de paie with no « Période du … au … » line, from what the sheet gives, with
+/// a `PERIODE_DEDUITE` warning naming the clue: a period in words in a title line, else a year in a
+/// title line, else a year in the sheet's name. A year-to-date cumulative title without a period is
+/// refused with a question, never guessed.
+fn clue_period(
+    sheet: &Sheet,
+    titles: &[(String, crate::payroll::error::CellRef)],
+    warnings: &mut Vec<PayrollWarning>,
+) -> Result<Option<Period>, PayrollError> {
+    let mut found = |clue: String, period: Period| {
+        warnings.push(PayrollWarning::new(
+            "PERIODE_DEDUITE",
+            format!(
+                "Feuille « {} » : pas de ligne « Période du … au … » ; période du {} au {} lue dans {clue} \
+                 (les dates d'entrée et de sortie de chaque salarié la restreignent).",
+                sheet.name,
+                period.start.format("%d/%m/%Y"),
+                period.end.format("%d/%m/%Y"),
+            ),
+            [
+                ("feuille", sheet.name.clone()),
+                ("indice", clue),
+                ("debut", period.start.to_string()),
+                ("fin", period.end.to_string()),
+            ],
+        ));
+        Ok(Some(period))
+    };
+    for (text, at) in titles {
+        if let Some(words) = period_in_words(&fold(text)) {
+            let (start, end) = words.map_err(|reason| {
+                PayrollError::cell(at.clone(), CellProblem::BadPeriod(text.clone(), reason))
+            })?;
+            let period = Period::new(start, end, at.clone(), text)?;
+            return found(format!("la ligne « {text} » ({})", at), period);
+        }
+    }
+    if let Some((text, at)) = titles.iter().find(|(t, _)| is_year_to_date(t)) {
+        return Err(PayrollError::YearToDate {
+            at: at.clone(),
+            title: text.clone(),
+        });
+    }
+    let year_period = |year: i32, at: crate::payroll::error::CellRef, text: &str| match (
+        NaiveDate::from_ymd_opt(year, 1, 1),
+        NaiveDate::from_ymd_opt(year, 12, 31),
+    ) {
+        (Some(s), Some(e)) => Period::new(s, e, at, text),
+        _ => Err(PayrollError::cell(
+            at,
+            CellProblem::BadPeriod(text.to_string(), "année impossible".into()),
+        )),
+    };
+    for (text, at) in titles {
+        if let Some(year) = year_in(text) {
+            let period = year_period(year, at.clone(), text)?;
+            return found(format!("l'année du titre « {text} » ({at})"), period);
+        }
+    }
+    if let Some(year) = year_in(&sheet.name) {
+        let period = year_period(year, sheet.cell_ref(0, 0), &sheet.name)?;
+        return found(
+            format!("l'année du nom de la feuille « {} »", sheet.name),
+            period,
+        );
+    }
+    Ok(None)
 }
 
 #[cfg(test)]

@@ -44,6 +44,80 @@ static EMPLOYEE_RE: LazyLock<Regex> = LazyLock::new(|| {
     .expect("employee regex")
 });
 
+const MONTHS: &str =
+    "janvier|fevrier|mars|avril|mai|juin|juillet|aout|septembre|octobre|novembre|decembre";
+
+/// A period written in words: « De novembre 2024 à décembre 2024 », « Du 1er janvier 2024 au 31
+/// décembre 2024 », « Période : janvier à décembre 2024 » (on folded text).
+static PERIOD_WORDS_RE: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(&format!(
+        r"^(?:periode\s*(?:de paie\s*)?:?\s*)?(?:de|du)?\s*(?:(\d{{1,2}})(?:er)?\s+)?({MONTHS})(?:\s+(\d{{4}}))?\s*(?:a|au|-|jusqu'?\s*a|jusqu'?\s*au)\s+(?:(\d{{1,2}})(?:er)?\s+)?({MONTHS})\s+(\d{{4}})\s*$"
+    ))
+    .expect("period in words regex")
+});
+
+/// A year alone in a title or a sheet name: « Livre de paie 2024 », « Paie 2024 », « Cumuls annuels
+/// 2024 » (a standalone four-digit year from 1990 to 2099).
+static YEAR_RE: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"(?:^|[^0-9/.\-])((?:19|20)\d{2})(?:$|[^0-9/.\-])").expect("year regex")
+});
+
+/// A year-to-date cumulative export: « Cumul au 30/09/2024 », « cumuls à fin septembre », « depuis le
+/// début de l'année », « à ce jour ».
+static YEAR_TO_DATE_RE: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"cumul\S*\s+(?:au|a fin|a la fin|jusqu|depuis|a ce jour|a date)|depuis le debut de l'?\s*annee|a ce jour|year to date|ytd")
+        .expect("year-to-date regex")
+});
+
+fn month_number(name: &str) -> Option<u32> {
+    MONTHS
+        .split('|')
+        .position(|m| m == name)
+        .map(|i| i as u32 + 1)
+}
+
+fn last_day(year: i32, month: u32) -> Option<NaiveDate> {
+    let (y, m) = if month == 12 {
+        (year + 1, 1)
+    } else {
+        (year, month + 1)
+    };
+    NaiveDate::from_ymd_opt(y, m, 1)?.pred_opt()
+}
+
+/// The period a line writes in words, on its folded text; `Err` when it names impossible dates.
+pub fn period_in_words(folded: &str) -> Option<Result<(NaiveDate, NaiveDate), String>> {
+    let c = PERIOD_WORDS_RE.captures(folded.trim())?;
+    let end_year: i32 = c.get(6)?.as_str().parse().ok()?;
+    let start_year: i32 = match c.get(3) {
+        Some(y) => y.as_str().parse().ok()?,
+        None => end_year,
+    };
+    let (m1, m2) = (month_number(&c[2])?, month_number(&c[5])?);
+    let day = |g: Option<regex::Match<'_>>| g.and_then(|d| d.as_str().parse::<u32>().ok());
+    let start = NaiveDate::from_ymd_opt(start_year, m1, day(c.get(1)).unwrap_or(1));
+    let end = match day(c.get(4)) {
+        Some(d) => NaiveDate::from_ymd_opt(end_year, m2, d),
+        None => last_day(end_year, m2),
+    };
+    Some(match (start, end) {
+        (Some(s), Some(e)) => Ok((s, e)),
+        _ => Err("date impossible".to_string()),
+    })
+}
+
+/// A year alone in a text (a title, a sheet name).
+pub fn year_in(text: &str) -> Option<i32> {
+    let folded = fold(text);
+    let c = YEAR_RE.captures(&folded)?;
+    c[1].parse().ok()
+}
+
+/// Whether a title says its figures are cumulated up to a date (year to date) without a period.
+pub fn is_year_to_date(text: &str) -> bool {
+    YEAR_TO_DATE_RE.is_match(&fold(text))
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum MetaKind {
     /// "Récapitulatif de paie", "Etablissement(s) …": starts a new block, carries nothing we keep.
@@ -76,7 +150,9 @@ pub fn meta_kind(cells: &[Data]) -> Option<MetaKind> {
     }
     let prefix_end = s.char_indices().nth(24).map_or(s.len(), |(i, _)| i);
     let f = fold(&s[..prefix_end]);
-    if f.starts_with("periode") {
+    if f.starts_with("periode")
+        || ((f.starts_with("de ") || f.starts_with("du ")) && period_in_words(&fold(s)).is_some())
+    {
         Some(MetaKind::Period)
     } else if f.starts_with("salarie") || f.starts_with("matricule") {
         Some(MetaKind::Employee)
@@ -131,12 +207,23 @@ pub fn read_meta_line(
                 ));
             };
             line.period = Some(Period::new(s, e, at.clone(), &original)?);
+        } else if let Some(words) = period_in_words(&folded) {
+            match words {
+                Ok((s, e)) => line.period = Some(Period::new(s, e, at.clone(), &original)?),
+                Err(reason) => {
+                    return Err(PayrollError::cell(
+                        at,
+                        CellProblem::BadPeriod(original, reason),
+                    ))
+                }
+            }
         } else {
             return Err(PayrollError::cell(
                 at,
                 CellProblem::BadPeriod(
                     original,
-                    "attendu « Période du JJ/MM/AAAA au JJ/MM/AAAA »".into(),
+                    "attendu « Période du JJ/MM/AAAA au JJ/MM/AAAA » ou « De novembre 2024 à décembre 2024 »"
+                        .into(),
                 ),
             ));
         }

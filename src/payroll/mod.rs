@@ -1,4 +1,5 @@
-//! Payroll recap import (récapitulatif de paie, SPEC.md §5): reads `.xlsx`, `.xls`, `.ods` and `.csv`
+//! Payroll recap import (récapitulatif de paie, SPEC.md §5): reads `.xlsx`, `.xls`, `.ods`, Excel 2003
+//! XML (`.xml`) and `.csv`
 //! exports of payroll software and returns, per employee and year, the rubriques, the total gross and the
 //! total employer charges that justify an internal cost line.
 //!
@@ -22,24 +23,42 @@ pub mod block;
 pub mod cells;
 pub mod error;
 pub mod header;
-pub mod limits;
 pub mod livre;
 pub mod meta;
 pub mod model;
-pub mod number;
-pub mod reader;
 pub mod recap;
 pub mod rules;
 pub mod text;
-pub mod xlsx_fast;
 
+/// The shared workbook limits and bomb guard ([`crate::sheet::limits`]), under their payroll name.
+pub use crate::sheet::limits;
+/// Numbers as payroll exports write them ([`crate::sheet::number`]).
+pub use crate::sheet::number;
+
+/// Sheets and cells as the payroll parsers read them ([`crate::sheet`]).
+pub mod reader {
+    pub use crate::sheet::cells::{cell_text, is_empty};
+    pub use crate::sheet::workbook::{decode_text, detect_delimiter, Sheet};
+}
+
+use crate::sheet::{Format, Workbook};
 use sha2::{Digest, Sha256};
+
+/// The formats a payroll recap may come in.
+pub const ACCEPTED: [Format; 5] = [
+    Format::Xlsx,
+    Format::Xls,
+    Format::Ods,
+    Format::SpreadsheetMl,
+    Format::Csv,
+];
 use std::collections::HashMap;
 use std::path::Path;
+use std::sync::atomic::{AtomicUsize, Ordering};
 
+pub use crate::sheet::Limits;
 pub use anonymisation::{AnonymisationError, AnonymisationKey};
 pub use error::{CellProblem, CellRef, PayrollError};
-pub use limits::Limits;
 pub use model::{
     FullYearProposal, PayrollImport, PayrollRecap, PayrollWarning, Rubrique, RubriqueKind,
 };
@@ -76,18 +95,37 @@ pub fn import_bytes(
     rules: &RubriqueRules,
     limits: &Limits,
 ) -> Result<PayrollImport, PayrollError> {
+    import_bytes_counting(file_name, bytes, rules, limits, &AtomicUsize::new(0))
+}
+
+/// As [`import_bytes`], adding to `employees` the recaps read, sheet by sheet (a progress line).
+pub fn import_bytes_counting(
+    file_name: &str,
+    bytes: &[u8],
+    rules: &RubriqueRules,
+    limits: &Limits,
+    employees: &AtomicUsize,
+) -> Result<PayrollImport, PayrollError> {
     limits.check_file_size(bytes.len() as u64)?;
     let source_sha256 = hex::encode(Sha256::digest(bytes));
-    let workbook = reader::read_workbook(file_name, bytes, limits)?;
+    let mut workbook = Workbook::open(file_name, bytes, limits, &ACCEPTED)?;
+    let sheet_count = workbook.sheet_names().len();
     let mut recaps = Vec::new();
     let mut warnings = Vec::new();
     let mut sheets_with_table = 0usize;
-    for sheet in &workbook.sheets {
+    for index in 0..sheet_count {
+        // One sheet's cells at a time: read, parsed, dropped.
+        let sheet = workbook.read_sheet(index)?;
+        let sheet = &sheet;
         let parsed = match header::find_first_header(sheet) {
-            Some(header::FoundHeader::Livre(_)) => livre::parse_sheet(sheet, rules)?,
+            Some(header::FoundHeader::Livre(_)) => {
+                let (recaps, sheet_warnings) = livre::parse_sheet(sheet, rules)?;
+                warnings.extend(sheet_warnings);
+                recaps
+            }
             Some(header::FoundHeader::Recap(_)) => block::parse_sheet(sheet, rules)?,
             None => {
-                if workbook.sheets.len() > 1 && !sheet.is_blank() {
+                if sheet_count > 1 && !sheet.is_blank() {
                     warnings.push(PayrollWarning::new(
                         "FEUILLE_IGNOREE",
                         format!(
@@ -101,6 +139,7 @@ pub fn import_bytes(
             }
         };
         sheets_with_table += 1;
+        employees.fetch_add(parsed.len(), Ordering::Relaxed);
         recaps.extend(parsed);
     }
     if sheets_with_table == 0 {
@@ -125,7 +164,7 @@ pub fn import_bytes(
     Ok(PayrollImport {
         source_sha256,
         file_name: file_name.to_string(),
-        format: workbook.format,
+        format: workbook.format().name().to_string(),
         recaps,
         warnings,
     })

@@ -1,8 +1,9 @@
 //! What an import returns: plain values, serialisable, meant to become event payloads.
 
+use crate::domain::full_year::Coverage;
 use crate::domain::{Matricule, Money};
 use chrono::{Datelike, NaiveDate};
-use rust_decimal::{Decimal, RoundingStrategy};
+use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
@@ -132,8 +133,7 @@ pub struct PayrollRecap {
 }
 
 /// Full-year equivalent of a part-year recap: each total × days in the year ÷ days worked in the
-/// period, rounded to the cent half away from zero (our rule: calendar days, the proration a
-/// controller recomputes by hand; the rounding is the spreadsheet's ROUND(…; 2)).
+/// period, rounded to the cent half away from zero (the one rule: [`crate::domain::full_year`]).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct FullYearProposal {
     pub annualised_gross: Money,
@@ -153,32 +153,20 @@ impl PayrollRecap {
     /// The full-year equivalent when the recap covers less than its whole year (period shorter than
     /// the year, or entry or exit inside it); `None` for a full-year recap.
     pub fn full_year_equivalent(&self) -> Option<FullYearProposal> {
-        let year_start = NaiveDate::from_ymd_opt(self.year, 1, 1)?;
-        let year_end = NaiveDate::from_ymd_opt(self.year, 12, 31)?;
-        let mut from = self.period_start.max(year_start);
-        let mut to = self.period_end.min(year_end);
-        if let Some(entry) = self.entry_date {
-            from = from.max(entry);
-        }
-        if let Some(exit) = self.exit_date {
-            to = to.min(exit);
-        }
-        if from == year_start && to == year_end {
+        // The one rule: `crate::domain::full_year`.
+        let coverage = Coverage::of(
+            self.period_start,
+            self.period_end,
+            self.entry_date,
+            self.exit_date,
+        )?;
+        if coverage.is_full_year() {
             return None;
         }
-        if to < from {
-            return None;
-        }
-        let days_in_period = ((to - from).num_days() + 1) as u32;
-        let days_in_year = ((year_end - year_start).num_days() + 1) as u32;
-        let factor_num = Decimal::from(days_in_year);
-        let factor_den = Decimal::from(days_in_period);
-        let annualise = |m: Money| {
-            Money::new(
-                (m.value() * factor_num / factor_den)
-                    .round_dp_with_strategy(2, RoundingStrategy::MidpointAwayFromZero),
-            )
-        };
+        let (from, to) = (coverage.from, coverage.to);
+        let days_in_period = coverage.days_counted;
+        let days_in_year = coverage.days_in_year;
+        let annualise = |m: Money| coverage.annualise(m);
         let annualised_gross = annualise(self.total_gross);
         let annualised_charges = annualise(self.total_employer_charges);
         let annualised_non_eligible_gross = annualise(self.non_eligible_gross);
@@ -223,15 +211,5 @@ impl PayrollRecap {
             days_in_year,
             computation_fr,
         })
-    }
-
-    /// The non-eligible share of employer charges, per SPEC.md §5 (our rule): charges × non-eligible
-    /// gross ÷ gross, not rounded. Zero when the gross is zero.
-    pub fn non_eligible_charges(&self) -> Decimal {
-        if self.total_gross.is_zero() {
-            return Decimal::ZERO;
-        }
-        self.total_employer_charges.value() * self.non_eligible_gross.value()
-            / self.total_gross.value()
     }
 }

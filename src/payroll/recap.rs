@@ -138,10 +138,13 @@ impl Draft {
             .filter(|r| r.kind == RubriqueKind::Contribution)
             .filter_map(|r| r.amount_employee)
             .sum();
+        // Only the non-eligible rubriques paid something: a column of departure bonuses left at
+        // 0,00 for an employee says nothing about them.
         let non_eligible: Vec<&Rubrique> = self
             .rubriques
             .iter()
             .filter(|r| r.kind == RubriqueKind::Gross && r.non_eligible.is_some())
+            .filter(|r| r.amount_gross.is_some_and(|m| !m.is_zero()))
             .collect();
         let non_eligible_gross: Money = non_eligible.iter().filter_map(|r| r.amount_gross).sum();
 
@@ -166,28 +169,37 @@ impl Draft {
                 ));
             }
         };
-        gap(
-            "ECART_TOTAL_BRUT",
-            "du brut",
-            sum_gross,
-            total_gross,
-            &gross_at,
-        );
-        gap(
-            "ECART_TOTAL_PATRONAL",
-            "patronales",
-            sum_employer,
-            total_employer,
-            &employer_at,
-        );
-        if let Some(total_employee) = self.total_employee {
+        // A total is compared with its rubriques only when the file gives some: a file with only an
+        // employer total and no employer rubrique has nothing to compare (no warning per employee).
+        let any = |f: &dyn Fn(&Rubrique) -> bool| self.rubriques.iter().any(f);
+        if any(&|r| r.kind == RubriqueKind::Gross && r.amount_gross.is_some()) {
             gap(
-                "ECART_TOTAL_SALARIAL",
-                "salariales",
-                sum_employee,
-                total_employee,
+                "ECART_TOTAL_BRUT",
+                "du brut",
+                sum_gross,
+                total_gross,
+                &gross_at,
+            );
+        }
+        if any(&|r| r.kind == RubriqueKind::Contribution && r.amount_employer.is_some()) {
+            gap(
+                "ECART_TOTAL_PATRONAL",
+                "patronales",
+                sum_employer,
+                total_employer,
                 &employer_at,
             );
+        }
+        if let Some(total_employee) = self.total_employee {
+            if any(&|r| r.kind == RubriqueKind::Contribution && r.amount_employee.is_some()) {
+                gap(
+                    "ECART_TOTAL_SALARIAL",
+                    "salariales",
+                    sum_employee,
+                    total_employee,
+                    &employer_at,
+                );
+            }
         }
         if !self.shifted_rates.is_empty() {
             warnings.push(PayrollWarning::new(

@@ -1,5 +1,6 @@
-//! Reads a filled template (ours, edited by hand in Excel or LibreOffice) with calamine and turns it
-//! into the statement's changes: lines added in blank rows are declared, changed lines corrected,
+//! Reads a filled template (ours, edited by hand in Excel or LibreOffice) through the bounded workbook
+//! reader ([`crate::sheet`]: bomb guard, limits on every sheet's extent, the shared cell rules) and
+//! turns it into the statement's changes: lines added in blank rows are declared, changed lines corrected,
 //! cleared lines withdrawn. Any error, named by sheet and cell, yields no change at all.
 
 use super::layout::{self, ext, internal, other, receipts};
@@ -8,19 +9,47 @@ use super::model::{
 };
 use super::plan::a1;
 use crate::domain::{Matricule, Money, ObjectiveCode};
-use calamine::{open_workbook_from_rs, Data, Range, Reader, Xlsx};
+use crate::sheet::{cells, Format, Limits, SheetError, Workbook};
+use calamine::{Data, Range};
 use chrono::NaiveDate;
 use rust_decimal::Decimal;
 use serde::Serialize;
 use std::collections::{HashMap, HashSet};
 use std::fmt;
-use std::io::Cursor;
-use std::str::FromStr;
 
 /// Largest file accepted (TIGER_STYLE: a limit on everything).
 pub const MAX_WORKBOOK_BYTES: usize = 20 * 1024 * 1024;
 /// Largest number of rows read in one sheet.
 pub const MAX_ROWS: u32 = 100_000;
+
+/// What reading a template may cost: [`MAX_WORKBOOK_BYTES`], [`MAX_ROWS`], and the extent of each
+/// sheet ([`Limits::template`]).
+pub fn limits() -> Limits {
+    Limits {
+        max_file_bytes: MAX_WORKBOOK_BYTES as u64,
+        max_rows: u64::from(MAX_ROWS),
+        ..Limits::template()
+    }
+}
+
+/// A workbook that cannot be read, as a cell error naming the sheet (or the whole file).
+fn unreadable(error: SheetError, default_sheet: &str) -> CellError {
+    let message_fr = match &error {
+        SheetError::Corrupt { .. } | SheetError::UnsupportedFormat(_) => {
+            format!("fichier illisible : ce n'est pas un classeur Excel (.xlsx) valide ({error})")
+        }
+        _ => error.to_string(),
+    };
+    CellError {
+        sheet: error.sheet().unwrap_or(default_sheet).to_string(),
+        cell: String::new(),
+        message_fr,
+    }
+}
+
+fn open_template(bytes: &[u8]) -> Result<Workbook<'_>, SheetError> {
+    Workbook::open("trame.xlsx", bytes, &limits(), &[Format::Xlsx])
+}
 
 /// An error located in the workbook: `Coûts externes!H12: montant illisible "12,3,4"`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -206,17 +235,17 @@ pub fn peek_identity(bytes: &[u8]) -> Result<(String, String), CellError> {
             bytes.len()
         )));
     }
-    let mut book: Xlsx<_> = open_workbook_from_rs(Cursor::new(bytes)).map_err(|e| {
-        whole(format!(
-            "fichier illisible : ce n'est pas un classeur Excel (.xlsx) valide ({e})"
-        ))
-    })?;
-    let synthese = book.worksheet_range(layout::SYNTHESE).map_err(|_| {
-        whole(
-            "classeur non reconnu : pas de feuille « Synthèse » d'une trame générée par le service"
-                .to_string(),
-        )
-    })?;
+    let mut book = open_template(bytes).map_err(|e| unreadable(e, layout::SYNTHESE))?;
+    let synthese = book
+        .read_named(layout::SYNTHESE)
+        .map_err(|e| unreadable(e, layout::SYNTHESE))?
+        .ok_or_else(|| {
+            whole(
+                "classeur non reconnu : pas de feuille « Synthèse » d'une trame générée par le service"
+                    .to_string(),
+            )
+        })?
+        .range;
     Ok((
         text_at(&synthese, layout::SYNTHESE_FINESS_ROW, 1),
         text_at(&synthese, layout::SYNTHESE_DOMAIN_ROW, 1),
@@ -240,12 +269,7 @@ pub fn import_workbook(
             bytes.len()
         )));
     }
-    let mut book: Xlsx<_> = open_workbook_from_rs(Cursor::new(bytes)).map_err(|e| {
-        whole(format!(
-            "fichier illisible : ce n'est pas un classeur Excel (.xlsx) valide ({e})"
-        ))
-    })?;
-    let names = book.sheet_names();
+    let mut book = open_template(bytes).map_err(|e| vec![unreadable(e, "")])?;
     let foreign = || {
         whole(format!(
             "classeur non reconnu : ce n'est pas une trame d'état financier générée par le service \
@@ -253,13 +277,23 @@ pub fn import_workbook(
             layout::ID_HEADER
         ))
     };
-    let mut sheet = |name: &str| -> Option<Range<Data>> {
-        if names.iter().any(|n| n == name) {
-            book.worksheet_range(name).ok()
-        } else {
-            None
+    // Each sheet within the limits (a sheet beyond them is an error naming it, not a missing sheet).
+    let mut sheets: HashMap<&str, Range<Data>> = HashMap::new();
+    for name in [
+        layout::EXTERNES,
+        layout::SYNTHESE,
+        layout::INTERNES,
+        layout::AUTRES,
+        layout::RECETTES,
+    ] {
+        if let Some(sheet) = book
+            .read_named(name)
+            .map_err(|e| vec![unreadable(e, name)])?
+        {
+            sheets.insert(name, sheet.range);
         }
-    };
+    }
+    let mut sheet = |name: &str| -> Option<Range<Data>> { sheets.remove(name) };
     let external = sheet(layout::EXTERNES).ok_or_else(foreign)?;
     if text_at(&external, layout::HEADER_ROW, ext::ID) != layout::ID_HEADER {
         return Err(foreign());
@@ -319,47 +353,33 @@ fn is_blank(d: &Data) -> bool {
     }
 }
 
-/// A cell as text, as the user sees it (numbers in their shortest form).
+/// A cell as text, as the user sees it (the shared rule: [`cells::cell_text`]).
 fn text_of(d: &Data) -> String {
-    match d {
-        Data::Empty => String::new(),
-        Data::String(s) => s.trim().to_string(),
-        Data::Float(f) => format!("{f}"),
-        Data::Int(i) => i.to_string(),
-        Data::Bool(b) => if *b { "VRAI" } else { "FAUX" }.to_string(),
-        Data::DateTime(dt) => serial_to_date(dt.as_f64())
-            .map(|d| d.format("%d/%m/%Y").to_string())
-            .unwrap_or_default(),
-        Data::DateTimeIso(s) | Data::DurationIso(s) => s.clone(),
-        Data::Error(e) => format!("{e}"),
-    }
+    cells::cell_text(d)
+        .map(|t| t.into_owned())
+        .unwrap_or_default()
 }
 
 fn text_at(range: &Range<Data>, row: u32, col: u16) -> String {
     text_of(cell(range, row, col))
 }
 
-fn serial_to_date(serial: f64) -> Option<NaiveDate> {
-    if !(1.0..=2_958_465.0).contains(&serial) {
-        return None;
-    }
-    let base = NaiveDate::from_ymd_opt(1899, 12, 30)?;
-    base.checked_add_days(chrono::Days::new(serial.floor() as u64))
-}
-
-/// Number of a cell as an exact decimal: a float through its shortest decimal representation.
+/// Number of a cell as an exact decimal: a number cell by the shared float rule
+/// ([`cells::decimal_from_f64`], 15 significant digits), a text cell as the domain reads amounts.
 fn decimal_of(d: &Data) -> Result<Option<Decimal>, String> {
-    match d {
-        _ if is_blank(d) => Ok(None),
-        Data::Float(f) => Decimal::from_str(&format!("{f}"))
-            .map(Some)
-            .map_err(|_| format!("nombre illisible \"{f}\"")),
-        Data::Int(i) => Ok(Some(Decimal::from(*i))),
-        Data::String(s) => crate::domain::money::parse_decimal_plain(s)
-            .map(Some)
-            .map_err(|e| e.to_string().replacen("montant", "nombre", 1)),
-        other => Err(format!("nombre illisible \"{}\"", text_of(other))),
+    if is_blank(d) {
+        return Ok(None);
     }
+    cells::decimal_with(d, |s| {
+        crate::domain::money::parse_decimal_plain(s)
+            .map_err(|e| cells::CellValueError::Malformed(e.to_string()))
+    })
+    .map_err(|e| match e {
+        cells::CellValueError::Malformed(m) if m.starts_with("montant") => {
+            m.replacen("montant", "nombre", 1)
+        }
+        other => other.to_string(),
+    })
 }
 
 fn money_of(d: &Data) -> Result<Option<Money>, String> {
@@ -378,26 +398,13 @@ fn money_of(d: &Data) -> Result<Option<Money>, String> {
 }
 
 fn date_of(d: &Data) -> Result<Option<NaiveDate>, String> {
-    let bad = |t: &str| format!("date illisible \"{t}\" (attendu jj/mm/aaaa)");
-    match d {
-        _ if is_blank(d) => Ok(None),
-        Data::DateTime(dt) => serial_to_date(dt.as_f64())
-            .map(Some)
-            .ok_or_else(|| bad(&text_of(d))),
-        Data::Float(f) => serial_to_date(*f).map(Some).ok_or_else(|| bad(&text_of(d))),
-        Data::Int(i) => serial_to_date(*i as f64)
-            .map(Some)
-            .ok_or_else(|| bad(&text_of(d))),
-        Data::String(s) | Data::DateTimeIso(s) => {
-            let t = s.trim();
-            NaiveDate::parse_from_str(t, "%d/%m/%Y")
-                .or_else(|_| NaiveDate::parse_from_str(t, "%Y-%m-%d"))
-                .or_else(|_| NaiveDate::parse_from_str(t.get(..10).unwrap_or(t), "%Y-%m-%d"))
-                .map(Some)
-                .map_err(|_| bad(t))
-        }
-        other => Err(bad(&text_of(other))),
-    }
+    cells::date_with(d, |t| {
+        NaiveDate::parse_from_str(t, "%d/%m/%Y")
+            .or_else(|_| NaiveDate::parse_from_str(t, "%Y-%m-%d"))
+            .or_else(|_| NaiveDate::parse_from_str(t.get(..10).unwrap_or(t), "%Y-%m-%d"))
+            .ok()
+    })
+    .map_err(|_| format!("date illisible \"{}\" (attendu jj/mm/aaaa)", text_of(d)))
 }
 
 /// Accumulates the fields of one row; each failure is recorded with its cell.

@@ -6,6 +6,7 @@ use super::lines::{LineContent, LineId};
 use super::Statement;
 use crate::domain::candidate::Candidate;
 use crate::domain::catalogue::DomainCatalogue;
+use crate::domain::full_year::{annual_gross, Coverage};
 use crate::domain::ids::{Finess, Matricule, ObjectiveCode};
 use crate::domain::money::Money;
 use chrono::{Datelike, NaiveDate};
@@ -34,18 +35,40 @@ pub struct PayrollRecapSummary {
     pub period_end: NaiveDate,
     /// Total brut of the recap.
     pub gross_total: Money,
+    /// The employee's entry and exit dates on the recap: with the period, the days it covers
+    /// ([`crate::domain::full_year`]).
+    #[serde(default)]
+    pub entry_date: Option<NaiveDate>,
+    #[serde(default)]
+    pub exit_date: Option<NaiveDate>,
     /// SHA-256 of the file the recap was imported from (kept as a supporting document).
     #[serde(default)]
     pub source_sha256: Option<String>,
 }
 
 impl PayrollRecapSummary {
-    /// The recap covers exactly one calendar year, 1 January to 31 December.
+    /// The recap covers its whole calendar year (period, entry and exit dates:
+    /// [`crate::domain::full_year`]).
     pub fn full_year(&self) -> Option<i32> {
-        let y = self.period_start.year();
-        (self.period_start == NaiveDate::from_ymd_opt(y, 1, 1)?
-            && self.period_end == NaiveDate::from_ymd_opt(y, 12, 31)?)
-        .then_some(y)
+        let coverage = Coverage::of(
+            self.period_start,
+            self.period_end,
+            self.entry_date,
+            self.exit_date,
+        )?;
+        coverage.is_full_year().then_some(coverage.year)
+    }
+
+    /// The annual gross the recap stands for: its full-year equivalent for part of a year (the figure
+    /// a line filled from the recap takes), as printed otherwise.
+    pub fn annual_gross(&self) -> Money {
+        annual_gross(
+            self.gross_total,
+            self.period_start,
+            self.period_end,
+            self.entry_date,
+            self.exit_date,
+        )
     }
 
     /// The recap's period lies within that year.
@@ -640,20 +663,30 @@ fn payroll_flags(
         ));
         return;
     };
-    if recap.full_year() == Some(line.year) && recap.gross_total != line.gross_annualised {
+    // The recap's annual gross, annualised as the line filled from it is (one rule): a recap of
+    // someone who joined in July is compared through its full-year equivalent, not its raw gross.
+    let annual = recap.annual_gross();
+    if annual != line.gross_annualised {
+        let mut values = vec![
+            ("matricule", line.matricule.to_string()),
+            ("brut_recapitulatif", recap.gross_total.to_plain_string()),
+            ("brut_declare", line.gross_annualised.to_plain_string()),
+        ];
+        let what = if annual == recap.gross_total {
+            "brut annuel du récapitulatif"
+        } else {
+            values.push(("brut_recapitulatif_annualise", annual.to_plain_string()));
+            "brut du récapitulatif annualisé"
+        };
         out.push(flag(
             RECAP_PAIE_BRUT_DIFFERENT,
             Some(id),
             format!(
-                "brut annuel du récapitulatif ({}) différent du brut annualisé déclaré ({})",
-                recap.gross_total.to_french(),
+                "{what} ({}) différent du brut annualisé déclaré ({})",
+                annual.to_french(),
                 line.gross_annualised.to_french()
             ),
-            &[
-                ("matricule", line.matricule.to_string()),
-                ("brut_recapitulatif", recap.gross_total.to_plain_string()),
-                ("brut_declare", line.gross_annualised.to_plain_string()),
-            ],
+            &values,
         ));
     }
 }

@@ -13,13 +13,13 @@
 //! both separators are unambiguous: the last one is the decimal separator (`55.631,25`, `55,631.25`),
 //! and the other one must group digits by three.
 //!
-//! Real numeric cells (`f64`) are converted through 15 significant digits, the precision a spreadsheet
-//! keeps and displays: `2796.1200000000003` (a formula's binary noise) becomes `2796.12`, exactly what the
-//! user sees, and `0.1` stays `0.1` rather than the binary value `0.1000000000000000055…`. Whether the
-//! result is an acceptable amount (at most 2 decimals) is checked afterwards, by [`check_amount`].
+//! Real numeric cells (`f64`) are read by the one float rule of [`super::cells::decimal_from_f64`] (15
+//! significant digits). Whether the result is an acceptable amount (at most 2 decimals) is checked
+//! afterwards, by [`check_amount`].
 
 use crate::domain::money::MAX_INPUT_AMOUNT_EUROS;
-use crate::payroll::error::CellProblem;
+pub use crate::sheet::cells::decimal_from_f64;
+use crate::sheet::cells::CellValueError as CellProblem;
 use rust_decimal::Decimal;
 use std::str::FromStr;
 
@@ -172,45 +172,6 @@ pub fn parse_number_text(raw: &str) -> Result<Decimal, CellProblem> {
     Decimal::from_str(&digits).map_err(|_| malformed())
 }
 
-/// Converts a spreadsheet's numeric cell to a decimal through 15 significant digits (see module doc).
-pub fn decimal_from_f64(value: f64) -> Result<Decimal, CellProblem> {
-    if !value.is_finite() || value.abs() >= 1e15 {
-        return Err(CellProblem::OutOfRange(value.to_string()));
-    }
-    if value == 0.0 {
-        return Ok(Decimal::ZERO);
-    }
-    // Fast path: a value that is exactly the double nearest to k/100 or k/100000 (integer k) reads as
-    // that decimal, which is also its shortest representation. `k as f64 / 10^n` is a correctly
-    // rounded division, so the equality test is exact.
-    for (scale, factor) in [(2u32, 100.0f64), (5, 100_000.0)] {
-        let scaled = (value * factor).round();
-        if scaled.abs() < 9.0e15 && scaled / factor == value {
-            return Ok(Decimal::new(scaled as i64, scale).normalize());
-        }
-    }
-    // Shortest representation that reads back as the same f64; most cells (54031.25) end here.
-    let shortest = value.to_string();
-    let significant = shortest
-        .bytes()
-        .filter(|b| b.is_ascii_digit())
-        .skip_while(|b| *b == b'0')
-        .count();
-    let text = if significant <= 15 {
-        shortest
-    } else {
-        format!("{value:.14e}")
-    };
-    let parsed = if text.contains('e') {
-        Decimal::from_scientific(&text)
-    } else {
-        Decimal::from_str(&text)
-    };
-    parsed
-        .map(|d| d.normalize())
-        .map_err(|_| CellProblem::OutOfRange(value.to_string()))
-}
-
 /// An amount in euros: at most 2 decimals once trailing zeros are dropped, and within the plausibility
 /// bound of `Money` (1 000 000 000 €). Negative amounts are legitimate in a recap (`-298,96`).
 pub fn check_amount(value: Decimal, raw: &str) -> Result<Decimal, CellProblem> {
@@ -301,16 +262,6 @@ mod tests {
         ] {
             assert!(parse_number_text(text).is_err(), "{text}");
         }
-    }
-
-    #[test]
-    fn spreadsheet_floats_keep_what_the_user_sees() {
-        assert_eq!(decimal_from_f64(54031.25).unwrap(), dec!(54031.25));
-        assert_eq!(decimal_from_f64(2796.1200000000003).unwrap(), dec!(2796.12));
-        assert_eq!(decimal_from_f64(0.1 + 0.2).unwrap(), dec!(0.3));
-        assert_eq!(decimal_from_f64(-363.75).unwrap(), dec!(-363.75));
-        assert_eq!(decimal_from_f64(6.9).unwrap(), dec!(6.9));
-        assert!(decimal_from_f64(f64::NAN).is_err());
     }
 
     #[test]

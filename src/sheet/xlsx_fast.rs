@@ -11,56 +11,105 @@
 //! element) makes it answer `None`, and the caller reads the workbook with calamine, which also reports
 //! the errors. The tests below compare both readers cell by cell.
 
-use crate::payroll::limits::Limits;
+use crate::sheet::error::SheetError;
+use crate::sheet::limits::Limits;
 use calamine::{Data, ExcelDateTime, ExcelDateTimeType, Range};
-use std::io::{Cursor, Read};
+use std::io::Cursor;
 
-/// The sheets of an xlsx workbook, in workbook order, or `None` to let calamine read it.
-pub fn read_sheets(bytes: &[u8], limits: &Limits) -> Option<Vec<(String, Range<Data>)>> {
-    let mut archive = zip::ZipArchive::new(Cursor::new(bytes)).ok()?;
-    let workbook = entry_text(&mut archive, "xl/workbook.xml")?;
-    if workbook.contains("date1904=\"1\"") || workbook.contains("date1904=\"true\"") {
-        return None;
-    }
-    let rels = entry_text(&mut archive, "xl/_rels/workbook.xml.rels")?;
-    let targets = relationships(&rels)?;
-    let strings = match archive.index_for_name("xl/sharedStrings.xml") {
-        Some(_) => shared_strings(&entry_text(&mut archive, "xl/sharedStrings.xml")?)?,
-        None => Vec::new(),
-    };
-    let formats = match archive.index_for_name("xl/styles.xml") {
-        Some(_) => cell_formats(&entry_text(&mut archive, "xl/styles.xml")?)?,
-        None => Vec::new(),
-    };
-    let mut sheets = Vec::new();
-    for element in elements(&workbook, "sheet") {
-        let name = unescape(attr(element, "name")?)?;
-        let id = attr(element, "r:id")?;
-        let (kind, target) = targets
-            .iter()
-            .find(|(rid, _, _)| rid == id)
-            .map(|(_, k, t)| (k, t))?;
-        if !kind.ends_with("/worksheet") {
+/// An xlsx workbook opened by the fast reader: its shared strings and date styles read, its sheets
+/// read one at a time by [`FastBook::sheet`].
+pub struct FastBook<'a> {
+    archive: zip::ZipArchive<Cursor<&'a [u8]>>,
+    strings: Vec<String>,
+    formats: Vec<Option<ExcelDateTimeType>>,
+    /// (name, path in the archive) of each sheet, in workbook order.
+    sheets: Vec<(String, String)>,
+}
+
+impl<'a> FastBook<'a> {
+    /// `None` when this reader is unsure of the workbook (a 1904 workbook, a chart sheet, an escape it
+    /// does not decode…): the caller reads it with calamine.
+    pub fn open(bytes: &'a [u8]) -> Option<FastBook<'a>> {
+        let mut archive = zip::ZipArchive::new(Cursor::new(bytes)).ok()?;
+        let workbook = entry_text(&mut archive, "xl/workbook.xml")?;
+        if workbook.contains("date1904=\"1\"") || workbook.contains("date1904=\"true\"") {
             return None;
         }
-        let path = match target.strip_prefix('/') {
-            Some(absolute) => absolute.to_string(),
-            None => format!("xl/{target}"),
+        let rels = entry_text(&mut archive, "xl/_rels/workbook.xml.rels")?;
+        let targets = relationships(&rels)?;
+        let strings = match archive.index_for_name("xl/sharedStrings.xml") {
+            Some(_) => shared_strings(&entry_text(&mut archive, "xl/sharedStrings.xml")?)?,
+            None => Vec::new(),
         };
-        let xml = entry_bytes(&mut archive, &path)?;
-        sheets.push((
-            name.into_owned(),
-            sheet_range(&xml, &strings, &formats, limits)?,
-        ));
+        let formats = match archive.index_for_name("xl/styles.xml") {
+            Some(_) => cell_formats(&entry_text(&mut archive, "xl/styles.xml")?)?,
+            None => Vec::new(),
+        };
+        let mut sheets = Vec::new();
+        for element in elements(&workbook, "sheet") {
+            let name = unescape(attr(element, "name")?)?;
+            let id = attr(element, "r:id")?;
+            let (kind, target) = targets
+                .iter()
+                .find(|(rid, _, _)| rid == id)
+                .map(|(_, k, t)| (k, t))?;
+            if !kind.ends_with("/worksheet") {
+                return None;
+            }
+            let path = match target.strip_prefix('/') {
+                Some(absolute) => absolute.to_string(),
+                None => format!("xl/{target}"),
+            };
+            sheets.push((name.into_owned(), path));
+        }
+        Some(FastBook {
+            archive,
+            strings,
+            formats,
+            sheets,
+        })
     }
-    Some(sheets)
+
+    pub fn sheet_names(&self) -> Vec<String> {
+        self.sheets.iter().map(|(name, _)| name.clone()).collect()
+    }
+
+    /// One sheet's cells over its declared dimension, refused when that dimension is beyond the
+    /// limits (before anything is allocated); `Ok(None)` when this reader is unsure of the sheet (a
+    /// cell outside the declared dimension, an unusual cell): the caller reads it with calamine.
+    pub fn sheet(
+        &mut self,
+        index: usize,
+        limits: &Limits,
+    ) -> Result<Option<Range<Data>>, SheetError> {
+        let Some((name, path)) = self.sheets.get(index).cloned() else {
+            return Ok(None);
+        };
+        let Some(xml) = entry_bytes(&mut self.archive, &path) else {
+            return Ok(None);
+        };
+        sheet_range(&name, &xml, &self.strings, &self.formats, limits)
+    }
+}
+
+/// The sheets of an xlsx workbook, in workbook order, or `None` to let calamine read it (the tests
+/// comparing both readers use it).
+pub fn read_sheets(bytes: &[u8], limits: &Limits) -> Option<Vec<(String, Range<Data>)>> {
+    let mut book = FastBook::open(bytes)?;
+    let names = book.sheet_names();
+    let mut out = Vec::with_capacity(names.len());
+    for (index, name) in names.into_iter().enumerate() {
+        out.push((name, book.sheet(index, limits).ok()??));
+    }
+    Some(out)
 }
 
 fn entry_bytes(archive: &mut zip::ZipArchive<Cursor<&[u8]>>, name: &str) -> Option<Vec<u8>> {
-    let mut file = archive.by_name(name).ok()?;
-    let mut out = Vec::with_capacity(usize::try_from(file.size()).ok()?.min(1 << 30));
-    file.read_to_end(&mut out).ok()?;
-    Some(out)
+    // Bounded by the size the entry declares (a lying entry is not this reader's to judge: `None`,
+    // and the caller's full inflation check refuses it).
+    crate::sheet::limits::read_entry(archive, name, "xlsx")
+        .ok()
+        .flatten()
 }
 
 fn entry_text(archive: &mut zip::ZipArchive<Cursor<&[u8]>>, name: &str) -> Option<String> {
@@ -336,28 +385,44 @@ fn byte_attr<'a>(tag: &'a [u8], name: &[u8]) -> Option<&'a [u8]> {
 }
 
 fn sheet_range(
+    name: &str,
     xml: &[u8],
     strings: &[String],
     formats: &[Option<ExcelDateTimeType>],
     limits: &Limits,
-) -> Option<Range<Data>> {
+) -> Result<Option<Range<Data>>, SheetError> {
+    let Some(dims) = declared_dimension(xml) else {
+        return Ok(None);
+    };
+    let (start, end) = dims;
+    if end.0 < start.0 || end.1 < start.1 {
+        return Ok(None);
+    }
+    let rows = u64::from(end.0 - start.0) + 1;
+    let columns = u64::from(end.1 - start.1) + 1;
+    limits.check_extent(name, rows, columns)?;
+    Ok(sheet_cells(xml, (start, end), strings, formats))
+}
+
+/// The `<dimension ref="…">` a sheet declares.
+fn declared_dimension(xml: &[u8]) -> Option<((u32, u32), (u32, u32))> {
     let dim_at = memchr::memmem::find(xml, b"<dimension ")?;
     let dim_tag_end = memchr::memchr(b'>', &xml[dim_at..])? + dim_at;
     let dim_ref = byte_attr(&xml[dim_at + 11..dim_tag_end], b"ref")?;
-    let (start, end) = dimension(std::str::from_utf8(dim_ref).ok()?)?;
-    if end.0 < start.0 || end.1 < start.1 {
-        return None;
-    }
+    dimension(std::str::from_utf8(dim_ref).ok()?)
+}
+
+/// The cells of a sheet whose declared dimension is within the limits.
+fn sheet_cells(
+    xml: &[u8],
+    (start, end): ((u32, u32), (u32, u32)),
+    strings: &[String],
+    formats: &[Option<ExcelDateTimeType>],
+) -> Option<Range<Data>> {
     // A sheet declaring one cell (`A1` is also what an empty sheet declares): calamine's range is then
     // built from the cells found, empty when there is none.
     let single = start == end;
     let mut found_any = false;
-    let rows = (end.0 - start.0) as usize + 1;
-    let columns = (end.1 - start.1) as usize + 1;
-    if rows > limits.max_rows || columns > limits.max_columns {
-        // The calamine path refuses it with the limit named.
-        return None;
-    }
     let data_at = memchr::memmem::find(xml, b"<sheetData")?;
     let data_end = memchr::memmem::find(&xml[data_at..], b"</sheetData>")
         .map(|e| data_at + e)
@@ -503,8 +568,8 @@ mod tests {
 
 #[cfg(test)]
 mod same_as_calamine {
-    use crate::payroll::limits::Limits;
-    use crate::payroll::reader::read_xlsx_with_calamine;
+    use crate::sheet::limits::Limits;
+    use crate::sheet::workbook::read_xlsx_with_calamine;
 
     /// Both readers give the same sheets, cell by cell; `fast_expected` says the fast one must not have
     /// fallen back (so the comparison cannot pass by never using it).
@@ -514,8 +579,8 @@ mod same_as_calamine {
         let fast = super::read_sheets(bytes, &limits);
         assert_eq!(fast.is_some(), fast_expected);
         let Some(fast) = fast else { return };
-        assert_eq!(fast.len(), slow.sheets.len());
-        for ((name, range), sheet) in fast.iter().zip(&slow.sheets) {
+        assert_eq!(fast.len(), slow.len());
+        for ((name, range), sheet) in fast.iter().zip(&slow) {
             assert_eq!(name, &sheet.name);
             assert_eq!(range.start(), sheet.range.start(), "{name}");
             assert_eq!(range.end(), sheet.range.end(), "{name}");
